@@ -1,0 +1,55 @@
+# Entry points for users and CI. `make` (or `make help`) lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Node 22 first on PATH (the machines ship Node 20): see scripts/node22.sh.
+NODE_BIN := $(shell scripts/node22.sh)
+export PATH := $(NODE_BIN):$(PATH)
+
+# Images are <PROJECT>/<function>:latest and :<git sha>.
+PROJECT ?= lambda-pipelines
+export PROJECT
+# Base images: public defaults; the offline CI points them at images it builds (.ci/images/).
+NODE_RUNTIME_IMAGE ?= node:22-bookworm-slim
+NODE_BUILD_IMAGE ?= node:22-bookworm
+LOCALSTACK_IMAGE ?= localstack/localstack:4.14.0
+export NODE_RUNTIME_IMAGE NODE_BUILD_IMAGE LOCALSTACK_IMAGE
+# x86_64 or arm64: the single architecture the images are built for.
+ARCH ?= x86_64
+export ARCH
+FUNCTION ?=
+# docker compose v2 when present, else docker-compose 1.29.
+COMPOSE := $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+JEST_REPORTS := .reports
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch node_modules
+
+.PHONY: deps
+deps: node_modules ## Install the npm dependencies (npm ci)
+
+.PHONY: typecheck
+typecheck: node_modules ## Type-check all TypeScript (tsc --noEmit, strict)
+	npx tsc --noEmit
+
+.PHONY: test-unit
+test-unit: typecheck ## Unit tests of the pure cores: no Docker, no network
+	@mkdir -p $(JEST_REPORTS)
+	npx jest --config jest.config.js --json --outputFile=$(JEST_REPORTS)/unit.json
+
+.PHONY: test-integration
+test-integration: node_modules ## Integration suites against real LocalStack and function containers (Docker)
+	@mkdir -p $(JEST_REPORTS)
+	TESTCONTAINERS_RYUK_DISABLED=true npx jest --config jest.integration.config.js --runInBand --json --outputFile=$(JEST_REPORTS)/integration.json
+
+.PHONY: test
+test: test-unit test-integration ## Unit tests, then the integration suites
+
+.PHONY: clean
+clean: ## Remove build output, caches and test reports
+	rm -rf dist .reports .cache node_modules/.cache
