@@ -4,6 +4,5 @@ import { sharedJestConfig } from './jest.shared.js';
 export default {
   ...sharedJestConfig,
   displayName: 'unit',
-  roots: ['<rootDir>/functions', '<rootDir>/bridge', '<rootDir>/stack', '<rootDir>/scripts'],
-  testMatch: ['**/*.test.ts'],
+  testMatch: ['<rootDir>/{functions,bridge,stack,scripts}/**/*.test.ts'],
 };
