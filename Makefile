@@ -20,6 +20,10 @@ export ARCH
 FUNCTION ?=
 # docker compose v2 when present, else docker-compose 1.29.
 COMPOSE := $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+export COMPOSE
+# One fixed compose project name, whatever the checkout's folder is called.
+COMPOSE_PROJECT_NAME ?= lambda-pipelines
+export COMPOSE_PROJECT_NAME
 JEST_REPORTS := .reports
 
 .PHONY: help
@@ -49,6 +53,30 @@ test-integration: node_modules ## Integration suites against real LocalStack and
 
 .PHONY: test
 test: test-unit test-integration ## Unit tests, then the integration suites
+
+.PHONY: compose
+compose: node_modules ## Regenerate docker-compose.yml from stack/stack.ts
+	npx tsx scripts/generate-compose.ts
+
+.PHONY: up
+up: ## Build the images, start LocalStack + the local Lambda service + functions, create the resources
+	@scripts/preflight.sh engine
+	@scripts/preflight.sh ports
+	@$(MAKE) --no-print-directory build
+	@scripts/up.sh
+
+.PHONY: down
+down: ## Stop and remove the local stack's containers
+	@scripts/preflight.sh engine
+	$(COMPOSE) down --remove-orphans --timeout 20
+
+.PHONY: logs
+logs: ## Follow the logs of every container of the stack
+	$(COMPOSE) logs -f --tail=100
+
+.PHONY: ps
+ps: ## Show the stack's containers and their health
+	$(COMPOSE) ps
 
 .PHONY: clean
 clean: ## Remove build output, caches and test reports

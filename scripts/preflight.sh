@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Checks that `make up` can work, each failure as one sentence saying what to do (exit 1).
+#   scripts/preflight.sh engine   # a Docker engine answers
+#   scripts/preflight.sh ports    # 4566 and 9001 are free, or already held by this stack
+set -euo pipefail
+
+fail() { echo "make up: $*" >&2; exit 1; }
+
+check_engine() {
+  command -v docker >/dev/null 2>&1 || fail "the docker command is not installed: install Docker, then run make up again."
+  docker info >/dev/null 2>&1 || fail "no Docker engine answers: start Docker (e.g. 'sudo systemctl start docker' or 'dockerd &'), then run make up again."
+}
+
+# A port is fine when free, or when a container of this compose project publishes it (make up twice).
+check_port() {
+  local port=$1 owner
+  if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+  owner=$(docker ps --filter "publish=$port" --format '{{.Label "com.docker.compose.project"}}' 2>/dev/null | head -n1)
+  [ "$owner" = "${COMPOSE_PROJECT_NAME:?set by the Makefile}" ] && return 0
+  fail "port $port on 127.0.0.1 is already taken${owner:+ by compose project '$owner'}: stop what uses it (make down, or docker ps), then run make up again."
+}
+
+case "${1:-}" in
+  engine) check_engine ;;
+  ports) check_port 4566; check_port 9001 ;;
+  *) echo "usage: $0 engine|ports" >&2; exit 2 ;;
+esac

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `make up` after the images are built: start the compose stack, wait until healthy, create the
+# stack's resources (scripts/bootstrap.ts) and say what to try next. Safe to run twice.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COMPOSE=${COMPOSE:-docker compose}
+DEADLINE_S=${UP_DEADLINE_S:-180}
+
+echo "==> starting LocalStack ($LOCALSTACK_IMAGE), the local Lambda service and the functions"
+$COMPOSE up -d --remove-orphans
+
+# Poll the health endpoints with a deadline, one dot per second as progress.
+wait_for() {
+  local name=$1 url=$2 start=$SECONDS
+  printf '==> waiting for %s ' "$name"
+  until curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; do
+    if (( SECONDS - start > DEADLINE_S )); then
+      echo
+      echo "make up: $name is not healthy after ${DEADLINE_S}s: its last log lines follow; see 'make logs'." >&2
+      $COMPOSE logs --tail=30 "$3" >&2 || true
+      exit 1
+    fi
+    printf '.'; sleep 1
+  done
+  echo " ready ($(( SECONDS - start ))s)"
+}
+wait_for LocalStack http://127.0.0.1:4566/_localstack/health localstack
+wait_for "the local Lambda service" http://127.0.0.1:9001/health bridge
+
+echo "==> creating buckets, tables, topics, queues and notifications from stack/stack.ts"
+AWS_ENDPOINT_URL=http://127.0.0.1:4566 npx tsx scripts/bootstrap.ts
+
+cat <<'NEXT'
+
+The stack is up. Try:
+  awslocal s3 cp photo.jpg s3://uploads/images/photo.jpg      # thumbnail + notify
+  awslocal s3 cp people.csv s3://uploads/imports/people.csv   # csv-import + notify
+  awslocal s3 ls --recursive s3://thumbnails/
+  awslocal dynamodb scan --table-name processing-log
+  make demo     # all of the above with bundled samples
+  make logs     # follow the containers' logs
+  make down     # stop everything
+NEXT
