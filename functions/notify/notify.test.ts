@@ -1,0 +1,68 @@
+import { MemoryObjectStore } from '#shared/memory-object-store';
+import { MemoryPublisher, snsSubject } from '#shared/publisher';
+import { objectCreatedRecords } from '#shared/s3-event';
+import batch from './events/s3-put-batch.json';
+import single from './events/s3-put-image.json';
+import { keyPrefix, notifyUploads } from './notify';
+
+describe('notify core: notifyUploads', () => {
+  it('publishes one message per record with bucket, key, size, content type and time', async () => {
+    const store = new MemoryObjectStore();
+    store.seed('uploads', 'images/holiday photo.png', 'png bytes', 'image/png');
+    store.seed('uploads', 'imports/people.csv', 'id\n1\n', 'text/csv');
+    const publisher = new MemoryPublisher();
+
+    const ids = await notifyUploads(objectCreatedRecords(batch), { store, publisher });
+
+    expect(ids).toEqual(['msg-1', 'msg-2']);
+    const [first, second] = publisher.published;
+    expect(first!.subject).toBe('New upload: s3://uploads/images/holiday photo.png');
+    expect(JSON.parse(first!.message)).toEqual({
+      bucket: 'uploads',
+      key: 'images/holiday photo.png',
+      size: 2048,
+      contentType: 'image/png',
+      eventTime: '2026-11-20T10:15:30.123Z',
+      eventName: 'ObjectCreated:Put',
+      eTag: '0123456789abcdef0123456789abcdef',
+    });
+    expect(first!.attributes).toEqual({ bucket: 'uploads', keyPrefix: 'images/', contentType: 'image/png' });
+    expect(second!.attributes).toEqual({ bucket: 'uploads', keyPrefix: 'imports/', contentType: 'text/csv' });
+    expect(JSON.parse(second!.message)).toMatchObject({ versionId: '3HL4kqtJvjVBH40Nrjfkd', eventName: 'ObjectCreated:CompleteMultipartUpload' });
+  });
+
+  it('publishes with content type "unknown" when the object is already gone', async () => {
+    const publisher = new MemoryPublisher();
+    await notifyUploads(objectCreatedRecords(single), { store: new MemoryObjectStore(), publisher });
+    expect(publisher.published[0]!.attributes.contentType).toBe('unknown');
+    expect(JSON.parse(publisher.published[0]!.message).key).toBe('images/red flower + été%.jpg');
+  });
+
+  it('lets an SNS error propagate so the event is retried', async () => {
+    const store = new MemoryObjectStore();
+    const publisher = new MemoryPublisher();
+    publisher.publish = async () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottledException' });
+    };
+    await expect(notifyUploads(objectCreatedRecords(single), { store, publisher })).rejects.toThrow('Rate exceeded');
+  });
+
+  it('ignores events without ObjectCreated records, such as the S3 test event', async () => {
+    const publisher = new MemoryPublisher();
+    const testEvent = { Service: "Amazon S3", Event: "s3:TestEvent" };
+    expect(await notifyUploads(objectCreatedRecords(testEvent), { store: new MemoryObjectStore(), publisher })).toEqual([]);
+  });
+});
+
+describe('notify helpers', () => {
+  it('derives the key prefix used by filter policies', () => {
+    expect(keyPrefix('images/a/b.jpg')).toBe('images/');
+    expect(keyPrefix('top-level.txt')).toBe('/');
+  });
+
+  it('keeps SNS subjects within 100 characters and free of control characters', () => {
+    const subject = snsSubject(`New upload: ${'x'.repeat(200)}\n`);
+    expect(subject.length).toBe(100);
+    expect(snsSubject('a\nb')).toBe('a b');
+  });
+});

@@ -1,0 +1,74 @@
+// The S3 port of the cores, and its adapter over the SDK. Cores see streams and plain values only.
+import { GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+
+export interface StoredObject {
+  body: Readable;
+  contentLength: number | undefined;
+  contentType: string | undefined;
+}
+
+export interface ObjectHead {
+  contentLength: number | undefined;
+  contentType: string | undefined;
+}
+
+export interface ObjectStore {
+  /** The object's body as a stream, or undefined when it no longer exists. */
+  get(bucket: string, key: string): Promise<StoredObject | undefined>;
+  /** Metadata only, or undefined when the object no longer exists. */
+  head(bucket: string, key: string): Promise<ObjectHead | undefined>;
+  put(bucket: string, key: string, body: Buffer | Readable, contentType: string, contentLength?: number): Promise<void>;
+}
+
+const isMissing = (error: unknown): boolean =>
+  error instanceof NoSuchKey || error instanceof NotFound || (error as { name?: string })?.name === 'NotFound';
+
+export class S3ObjectStore implements ObjectStore {
+  constructor(private readonly client: S3Client) {}
+
+  async get(bucket: string, key: string): Promise<StoredObject | undefined> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return { body: out.Body as Readable, contentLength: out.ContentLength, contentType: out.ContentType };
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async head(bucket: string, key: string): Promise<ObjectHead | undefined> {
+    try {
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return { contentLength: out.ContentLength, contentType: out.ContentType };
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async put(bucket: string, key: string, body: Buffer | Readable, contentType: string, contentLength?: number): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, ContentLength: contentLength }),
+    );
+  }
+}
+
+/**
+ * Reads a stream into one buffer, refusing more than maxBytes: a decoder needs the whole
+ * compressed file, but an oversized upload must not exhaust the function's memory.
+ */
+export async function readAtMost(stream: Readable, maxBytes: number): Promise<Buffer | 'too-large'> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    total += buf.length;
+    if (total > maxBytes) {
+      stream.destroy();
+      return 'too-large';
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks, total);
+}

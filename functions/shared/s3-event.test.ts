@@ -1,0 +1,40 @@
+import { decodeS3Key, objectCreatedRecords, objectVersionId } from './s3-event';
+
+describe('S3 key decoding', () => {
+  it.each([
+    ['red+flower.jpg', 'red flower.jpg'],
+    ['a%2Bb.jpg', 'a+b.jpg'],
+    ['100%25+sure.png', '100% sure.png'],
+    ['%C3%A9t%C3%A9/%E5%86%99%E7%9C%9F.jpg', 'été/写真.jpg'],
+    ['images/plain.jpg', 'images/plain.jpg'],
+  ])('decodes %s as %s', (encoded, decoded) => {
+    expect(decodeS3Key(encoded)).toBe(decoded);
+  });
+});
+
+describe('objectCreatedRecords', () => {
+  it('keeps ObjectCreated records only, with decoded keys', () => {
+    const record = (eventName: string, key: string) => ({
+      eventSource: 'aws:s3',
+      eventName,
+      eventTime: '2026-11-20T10:00:00.000Z',
+      s3: { bucket: { name: 'uploads' }, object: { key, size: 3, sequencer: '01' } },
+    });
+    const refs = objectCreatedRecords({ Records: [record('ObjectCreated:Put', 'a+b.jpg'), record('ObjectRemoved:Delete', 'c.jpg')] });
+    expect(refs).toEqual([
+      expect.objectContaining({ bucket: 'uploads', key: 'a b.jpg', size: 3, sequencer: '01', eventName: 'ObjectCreated:Put' }),
+    ]);
+  });
+
+  it('returns nothing for the S3 test event or garbage', () => {
+    expect(objectCreatedRecords({ Service: 'Amazon S3', Event: 's3:TestEvent' })).toEqual([]);
+    expect(objectCreatedRecords(null)).toEqual([]);
+    expect(objectCreatedRecords({ Records: 'nope' })).toEqual([]);
+  });
+
+  it('identifies an object version by versionId, else sequencer, else eTag', () => {
+    expect(objectVersionId({ versionId: 'v1', sequencer: 's', eTag: 'e' })).toBe('v1');
+    expect(objectVersionId({ versionId: undefined, sequencer: 's', eTag: 'e' })).toBe('s');
+    expect(objectVersionId({ versionId: undefined, sequencer: undefined, eTag: 'e' })).toBe('e');
+  });
+});

@@ -1,0 +1,53 @@
+// S3 event parsing, and THE one place S3 keys are decoded.
+import type { S3Event, S3EventRecord } from 'aws-lambda';
+
+/**
+ * S3 URL-encodes object keys in events, with `+` for a space (`red flower.jpg` -> `red+flower.jpg`,
+ * a literal `+` -> `%2B`). Decode exactly once, here.
+ */
+export function decodeS3Key(encoded: string): string {
+  return decodeURIComponent(encoded.replace(/\+/g, ' '));
+}
+
+export interface S3ObjectRef {
+  bucket: string;
+  /** Decoded key. */
+  key: string;
+  size: number;
+  eTag: string | undefined;
+  versionId: string | undefined;
+  sequencer: string | undefined;
+  eventName: string;
+  eventTime: string;
+}
+
+export function toObjectRef(record: S3EventRecord): S3ObjectRef {
+  const { bucket, object } = record.s3;
+  return {
+    bucket: bucket.name,
+    key: decodeS3Key(object.key),
+    size: object.size ?? 0,
+    eTag: object.eTag,
+    versionId: object.versionId,
+    sequencer: object.sequencer,
+    eventName: record.eventName,
+    eventTime: record.eventTime,
+  };
+}
+
+/** The ObjectCreated records of an S3 event (S3 test events and other kinds carry none). */
+export function objectCreatedRecords(event: unknown): S3ObjectRef[] {
+  const records: unknown = (event as Partial<S3Event> | null | undefined)?.Records;
+  if (!Array.isArray(records)) return [];
+  return (records as S3EventRecord[])
+    .filter((r) => r?.eventSource === 'aws:s3' && r.eventName?.startsWith('ObjectCreated:') && r.s3?.object?.key !== undefined)
+    .map(toObjectRef);
+}
+
+/**
+ * Identity of one version of an object, for idempotent writes: redelivered events carry the same
+ * versionId (versioned buckets) or sequencer (unversioned), so they map to the same log item.
+ */
+export function objectVersionId(ref: Pick<S3ObjectRef, 'versionId' | 'sequencer' | 'eTag'>): string {
+  return ref.versionId ?? ref.sequencer ?? ref.eTag ?? 'unversioned';
+}
