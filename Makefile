@@ -54,6 +54,11 @@ test-integration: node_modules ## Integration suites against real LocalStack and
 .PHONY: test
 test: test-unit test-integration ## Unit tests, then the integration suites
 
+.PHONY: build
+build: node_modules ## Build the function images (+ the local Lambda service): [FUNCTION=name] [ARCH=x86_64|arm64]
+	@scripts/preflight.sh engine
+	@scripts/build-images.sh
+
 .PHONY: compose
 compose: node_modules ## Regenerate docker-compose.yml from stack/stack.ts
 	npx tsx scripts/generate-compose.ts

@@ -1,0 +1,184 @@
+// The heart of the local Lambda service, one per function: invocations wait in a FIFO queue until
+// a container asks for work (`/next`), then run under the function's deadline until the container
+// posts a response or an error. Concurrency = the number of containers polling. Pure: no HTTP.
+import { randomUUID } from 'node:crypto';
+
+export interface InvocationRequest {
+  payload: Buffer;
+  /** Lambda-Runtime-Trace-Id, Client-Context... passed through to the container as headers. */
+  headers?: Record<string, string>;
+}
+
+export interface Invocation {
+  requestId: string;
+  payload: Buffer;
+  deadlineMs: number;
+  functionArn: string;
+  traceId: string;
+  headers: Record<string, string>;
+}
+
+export interface FunctionError {
+  errorType: string;
+  errorMessage: string;
+  stackTrace?: string[];
+}
+
+export type InvocationResult =
+  | { ok: true; payload: Buffer; durationMs: number; requestId: string }
+  | { ok: false; error: FunctionError; kind: 'Unhandled' | 'TimedOut' | 'InitError'; durationMs: number; requestId: string };
+
+interface Pending {
+  request: InvocationRequest;
+  requestId: string;
+  enqueuedAt: number;
+  resolve: (result: InvocationResult) => void;
+}
+
+interface Running extends Pending {
+  startedAt: number;
+  timer: NodeJS.Timeout;
+  /** Identifies the container that took it (its remote address), to restart it on timeout. */
+  worker: string;
+}
+
+export interface Poller {
+  /** The container's remote address. */
+  worker: string;
+  /** Hands the invocation to the waiting `/next`; false when the container went away meanwhile. */
+  deliver: (invocation: Invocation) => boolean;
+}
+
+export interface FunctionRuntimeOptions {
+  name: string;
+  arn: string;
+  timeoutSeconds: number;
+  now?: () => number;
+  /** Called when an invocation timed out: Lambda recycles the sandbox, we restart the container. */
+  onTimeout?: (worker: string, requestId: string) => void;
+}
+
+export class FunctionRuntime {
+  private readonly queue: Pending[] = [];
+  private readonly pollers: Poller[] = [];
+  private readonly running = new Map<string, Running>();
+  private lastInitError: FunctionError | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly options: FunctionRuntimeOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  /** Containers waiting for work right now. */
+  get idleWorkers(): number {
+    return this.pollers.length;
+  }
+
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Queues an invocation; resolves when a container finished it (or it failed or timed out). */
+  invoke(request: InvocationRequest): Promise<InvocationResult> {
+    return new Promise((resolve) => {
+      this.queue.push({ request, requestId: randomUUID(), enqueuedAt: this.now(), resolve });
+      this.dispatch();
+    });
+  }
+
+  /** A container's `/next`: it gets the oldest queued invocation now or when one arrives. */
+  addPoller(poller: Poller): () => void {
+    this.lastInitError = undefined;
+    this.pollers.push(poller);
+    this.dispatch();
+    return () => {
+      const i = this.pollers.indexOf(poller);
+      if (i >= 0) this.pollers.splice(i, 1);
+    };
+  }
+
+  complete(requestId: string, payload: Buffer): boolean {
+    const run = this.finish(requestId);
+    if (!run) return false;
+    run.resolve({ ok: true, payload, durationMs: this.now() - run.startedAt, requestId });
+    return true;
+  }
+
+  fail(requestId: string, error: FunctionError): boolean {
+    const run = this.finish(requestId);
+    if (!run) return false;
+    run.resolve({ ok: false, error, kind: 'Unhandled', durationMs: this.now() - run.startedAt, requestId });
+    return true;
+  }
+
+  /**
+   * A container could not initialise (bad config, import error). Like Lambda, the invocation that
+   * was waiting for a sandbox fails with the init error; the container restarts and tries again.
+   */
+  initError(error: FunctionError): void {
+    this.lastInitError = error;
+    const waiting = this.queue.shift();
+    waiting?.resolve({ ok: false, error, kind: 'InitError', durationMs: 0, requestId: waiting.requestId });
+  }
+
+  get initFailure(): FunctionError | undefined {
+    return this.lastInitError;
+  }
+
+  /** Stops handing out work; resolves when the invocations in flight are done (or the grace ends). */
+  async drain(graceMs: number): Promise<void> {
+    const deadline = Date.now() + graceMs;
+    while (this.running.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  private finish(requestId: string): Running | undefined {
+    const run = this.running.get(requestId);
+    if (!run) return undefined;
+    clearTimeout(run.timer);
+    this.running.delete(requestId);
+    return run;
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0 && this.pollers.length > 0) {
+      const poller = this.pollers.shift()!;
+      const pending = this.queue[0]!;
+      const startedAt = this.now();
+      const timeoutMs = this.options.timeoutSeconds * 1000;
+      const invocation: Invocation = {
+        requestId: pending.requestId,
+        payload: pending.request.payload,
+        deadlineMs: startedAt + timeoutMs,
+        functionArn: this.options.arn,
+        traceId: `Root=1-${Math.floor(startedAt / 1000).toString(16)}-${randomUUID().replace(/-/g, '').slice(0, 24)};Sampled=0`,
+        headers: pending.request.headers ?? {},
+      };
+      if (!poller.deliver(invocation)) continue; // that container is gone: try the next poller
+      this.queue.shift();
+      const timer = setTimeout(() => this.timeOut(pending.requestId), timeoutMs);
+      this.running.set(pending.requestId, { ...pending, startedAt, timer, worker: poller.worker });
+    }
+  }
+
+  private timeOut(requestId: string): void {
+    const run = this.finish(requestId);
+    if (!run) return;
+    const seconds = this.options.timeoutSeconds.toFixed(2);
+    run.resolve({
+      ok: false,
+      kind: 'TimedOut',
+      error: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${seconds} seconds` },
+      durationMs: this.now() - run.startedAt,
+      requestId,
+    });
+    this.options.onTimeout?.(run.worker, requestId);
+  }
+}

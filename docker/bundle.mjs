@@ -1,0 +1,40 @@
+// Bundles one function (functions/<name>/handler.ts) or the local Lambda service (bridge/main.ts)
+// into a single ESM file with esbuild. sharp stays external: its native binaries are installed for
+// the target platform by the Dockerfile. Writes <out>/needs-sharp when the bundle imports sharp.
+//   node docker/bundle.mjs <function|bridge> <out-dir>
+import { build } from 'esbuild';
+import { existsSync, writeFileSync } from 'node:fs';
+
+const [name, outdir] = process.argv.slice(2);
+if (!name || !outdir) {
+  console.error('usage: node docker/bundle.mjs <function|bridge> <out-dir>');
+  process.exit(2);
+}
+const entry = name === 'bridge' ? 'bridge/main.ts' : `functions/${name}/handler.ts`;
+if (!existsSync(entry)) {
+  console.error(`bundle: ${entry} does not exist: is "${name}" a folder under functions/ and an entry in stack/stack.ts?`);
+  process.exit(1);
+}
+const outfile = `${outdir}/${name === 'bridge' ? 'main' : 'handler'}.mjs`;
+
+const result = await build({
+  entryPoints: [entry],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node22',
+  sourcemap: true,
+  minify: true,
+  keepNames: true,
+  legalComments: 'none',
+  external: ['sharp'],
+  metafile: true,
+  // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+const imports = Object.values(result.metafile.outputs).flatMap((o) => o.imports);
+if (imports.some((i) => i.external && i.path === 'sharp')) writeFileSync(`${outdir}/needs-sharp`, '');
+const bytes = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('.mjs'))?.[1].bytes ?? 0;
+console.log(`bundled ${entry} -> ${outfile} (${(bytes / 1024).toFixed(0)} KiB)`);
