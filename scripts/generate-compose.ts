@@ -80,7 +80,7 @@ export function composeDocument(): Record<string, unknown> {
       image: `${PROJECT}/bridge:latest`,
       build: { context: '.', dockerfile: 'docker/Dockerfile', target: 'bridge', args: buildArgs('bridge') },
       ports: [`127.0.0.1:${BRIDGE_PORT}:${BRIDGE_PORT}`],
-      environment: { ...localAwsEnv, BRIDGE_PORT: String(BRIDGE_PORT), COMPOSE_PROJECT: '${COMPOSE_PROJECT_NAME:-}' },
+      environment: { ...localAwsEnv, BRIDGE_PORT: String(BRIDGE_PORT) },
       // The Docker socket lets the bridge restart a function container after a timeout, as Lambda
       // recycles a timed-out sandbox; root is needed to open the socket.
       user: 'root',

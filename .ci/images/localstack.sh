@@ -7,6 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 TAG=${LOCALSTACK_IMAGE_TAG:-local/localstack:4.14.0}
 LOCALSTACK_VERSION=4.14.0
+LOCALSTACK_RELEASED=2026-02-27
 DDB_LOCAL_VERSION=2.6.1
 image_exists "$TAG" && { log "$TAG exists, skipping"; exit 0; }
 
@@ -64,8 +65,17 @@ ENV VIRTUAL_ENV=/opt/code/localstack/.venv
 ENV PATH=/opt/code/localstack/.venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
     PIP_CERT=/etc/ssl/certs/ca-certificates.crt REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \\
     PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
-RUN python3 -m venv \$VIRTUAL_ENV \\
- && pip install "localstack-core[runtime]==$LOCALSTACK_VERSION" awscli-local awscli
+# uv (from PyPI) resolves localstack-core[runtime]'s many loose requirements in seconds, where
+# pip's resolver was seen backtracking for over ten minutes. --exclude-newer resolves them as of
+# the release day of 4.14.0: later majors of its dependencies break it (e.g. cbor2's internals).
+RUN python3 -m venv /opt/uv && /opt/uv/bin/pip install -q uv \\
+ && python3 -m venv \$VIRTUAL_ENV \\
+ && /opt/uv/bin/uv pip install --native-tls --no-cache --exclude-newer $LOCALSTACK_RELEASED \\
+      --python \$VIRTUAL_ENV/bin/python "localstack-core[runtime]==$LOCALSTACK_VERSION" \\
+ && python3 -m venv /opt/awscli \\
+ && /opt/uv/bin/uv pip install --native-tls --no-cache --python /opt/awscli/bin/python awscli awscli-local \\
+ && ln -s /opt/awscli/bin/aws /opt/awscli/bin/awslocal /usr/local/bin/ \\
+ && rm -rf /opt/uv
 # LocalStack's package installers look under /usr/lib/localstack/<package>/<version>: a present
 # marker file (bin/java, DynamoDBLocal.jar) means "installed", so nothing is downloaded.
 RUN mkdir -p /usr/lib/localstack/java \\
