@@ -47,7 +47,7 @@ test-unit: typecheck ## Unit tests of the pure cores: no Docker, no network
 	npx jest --config jest.config.js --json --outputFile=$(JEST_REPORTS)/unit.json
 
 .PHONY: test-integration
-test-integration: node_modules ## Integration suites against real LocalStack and function containers (Docker)
+test-integration: build ## Build the images, then the integration suites against real LocalStack and function containers (Docker)
 	@mkdir -p $(JEST_REPORTS)
 	TESTCONTAINERS_RYUK_DISABLED=true npx jest --config jest.integration.config.js --runInBand --json --outputFile=$(JEST_REPORTS)/integration.json
 

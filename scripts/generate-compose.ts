@@ -23,25 +23,28 @@ const buildArgs = (fn: string): Record<string, string> => ({
 });
 
 /** Credentials LocalStack accepts; real AWS never sees them. */
-const localAwsEnv = {
+export const localAwsEnv = {
   AWS_REGION: REGION,
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
   AWS_ENDPOINT_URL: LOCALSTACK_URL,
 };
 
+/** A function container's environment next to LocalStack and the bridge (compose and tests). */
+export const functionEnvironment = (fn: FunctionSpec): Record<string, string> => ({
+  ...fn.environment,
+  ...localAwsEnv,
+  AWS_LAMBDA_RUNTIME_API: runtimeApiAddress('bridge', fn),
+  AWS_LAMBDA_FUNCTION_NAME: fn.name,
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+  AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
+  AWS_LAMBDA_LOG_STREAM_NAME: 'local',
+});
+
 const functionService = (fn: FunctionSpec) => ({
   image: `${PROJECT}/${fn.name}:latest`,
   build: { context: '.', dockerfile: 'docker/Dockerfile', args: buildArgs(fn.name) },
-  environment: {
-    ...fn.environment,
-    ...localAwsEnv,
-    AWS_LAMBDA_RUNTIME_API: runtimeApiAddress('bridge', fn),
-    AWS_LAMBDA_FUNCTION_NAME: fn.name,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
-    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
-    AWS_LAMBDA_LOG_STREAM_NAME: 'local',
-  },
+  environment: functionEnvironment(fn),
   // The same constraints as on Lambda: read-only root, only /tmp writable, the configured memory.
   read_only: true,
   tmpfs: ['/tmp'],

@@ -1,0 +1,77 @@
+// Every function image, as built by `make build`, runs its production entrypoint (aws-lambda-ric)
+// on a read-only root filesystem with only /tmp writable, as a non-root user, against a Lambda
+// Runtime API: a real event gets the right response, a handler error arrives at /error, and a
+// broken configuration at /runtime/init/error.
+import { execFileSync } from 'node:child_process';
+import { functions } from '#stack';
+import { functionEnvironment } from '../scripts/generate-compose';
+import { LABEL, describeWithDocker, imageOf, removeLabelledContainers } from './support/docker';
+import { startRuntimeApi, type TestRuntimeApi } from './support/runtime-api';
+
+const s3Record = (bucket: string, key: string) => ({
+  eventVersion: '2.1',
+  eventSource: 'aws:s3',
+  awsRegion: 'us-east-1',
+  eventTime: '2026-11-20T10:00:00.000Z',
+  eventName: 'ObjectCreated:Put',
+  s3: { s3SchemaVersion: '1.0', bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` }, object: { key, size: 10, eTag: 'e', sequencer: '01' } },
+});
+
+/** An event each function completes without reaching AWS, and the response it must post. */
+const offlineCases: Record<string, { event: unknown; response: unknown }> = {
+  thumbnail: { event: { Records: [s3Record('thumbnails', 'images/a.jpg/128.webp')] }, response: { results: [{ key: 'images/a.jpg/128.webp', status: 'IGNORED', reason: 'object is in the output bucket thumbnails' }] } },
+  notify: { event: { Records: [] }, response: { published: 0, messageIds: [] } },
+  'csv-import': { event: { Records: [s3Record('uploads', 'imports/notes.txt')] }, response: { results: [{ key: 'imports/notes.txt', status: 'IGNORED', reason: 'not a .csv key' }] } },
+  audit: { event: { Records: [{ eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: { status: { S: 'PROCESSED' } } } }] }, response: { batchItemFailures: [] } },
+};
+
+describeWithDocker('function images', () => {
+  let api: TestRuntimeApi | undefined;
+  const started: string[] = [];
+
+  beforeAll(() => removeLabelledContainers());
+  afterEach(() => {
+    api?.close();
+    api = undefined;
+    if (started.length > 0) execFileSync('docker', ['rm', '-f', ...started.splice(0)], { stdio: 'ignore' });
+  });
+
+  function run(name: string, port: number, env: Record<string, string>): void {
+    const envArgs = Object.entries({ ...functionEnvironment(functions.find((f) => f.name === name)!), ...env }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    const id = execFileSync(
+      'docker',
+      ['run', '-d', '--read-only', '--tmpfs', '/tmp', '--user', '993:993', '--network', 'host', '--label', `${LABEL}=true`, ...envArgs, '-e', `AWS_LAMBDA_RUNTIME_API=127.0.0.1:${port}`, imageOf(name)],
+      { encoding: 'utf8' },
+    ).trim();
+    started.push(id);
+  }
+
+  it.each(functions.map((f) => f.name))('%s: answers a real event from a read-only, non-root container', async (name) => {
+    api = await startRuntimeApi(name);
+    run(name, api.port, {});
+
+    const result = await api.runtime.invoke({ payload: Buffer.from(JSON.stringify(offlineCases[name]!.event)) });
+
+    expect(result.ok ? JSON.parse(result.payload.toString()) : result).toEqual(offlineCases[name]!.response);
+  });
+
+  it('posts a handler error to /error with its type and message', async () => {
+    api = await startRuntimeApi('notify');
+    // Nothing listens on port 9: the HEAD request of notify fails, and the error propagates.
+    run('notify', api.port, { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' });
+
+    const result = await api.runtime.invoke({ payload: Buffer.from(JSON.stringify({ Records: [s3Record('uploads', 'images/cat.jpg')] })) });
+
+    expect(result).toMatchObject({ ok: false, kind: 'Unhandled', error: { errorType: expect.any(String), errorMessage: expect.stringMatching(/ECONNREFUSED|connect/) } });
+  });
+
+  it('posts a broken configuration to /runtime/init/error, naming the variable', async () => {
+    api = await startRuntimeApi('thumbnail');
+    const pending = api.runtime.invoke({ payload: Buffer.from('{}') });
+    run('thumbnail', api.port, { THUMBNAIL_WIDTHS: 'abc' });
+
+    const result = await pending;
+
+    expect(result).toMatchObject({ ok: false, kind: 'InitError', error: { errorMessage: expect.stringContaining('THUMBNAIL_WIDTHS="abc" is invalid') } });
+  });
+});

@@ -1,0 +1,158 @@
+// The pipelines end to end, as a user meets them: uploads through the AWS SDK to LocalStack, the
+// real function images behind the local Lambda service, outputs read back and measured.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { QueryCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetQueueUrlCommand, ReceiveMessageCommand, DeleteMessageCommand, SendMessageCommand, GetQueueAttributesCommand, type Message } from '@aws-sdk/client-sqs';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import sharp from 'sharp';
+import { inboxQueueName } from '../scripts/bootstrap-plan';
+import { jpeg } from '../functions/thumbnail/test-images';
+import { describeWithDocker, eventually, removeLabelledContainers } from './support/docker';
+import { startStack, type RunningStack } from './support/stack';
+
+describeWithDocker('pipelines end to end', () => {
+  let stack: RunningStack;
+  const clients = () => stack.localstack.clients;
+
+  beforeAll(async () => {
+    removeLabelledContainers();
+    stack = await startStack();
+  }, 300_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const queueUrl = async (name: string) => (await clients().sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!;
+  const put = (key: string, body: Buffer | string, contentType?: string) =>
+    clients().s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: key, Body: body, ContentType: contentType }));
+
+  async function logItems(key: string): Promise<Record<string, unknown>[]> {
+    const out = await clients().dynamodb.send(
+      new QueryCommand({ TableName: 'processing-log', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `uploads/${key}` } }, ConsistentRead: true }),
+    );
+    return (out.Items ?? []).map((i) => unmarshall(i));
+  }
+  const logItem = (key: string) => eventually(async () => (await logItems(key))[0], `the processing-log item of ${key}`, 90_000);
+
+  /** Messages seen on a queue so far, kept across calls (each is received once, then deleted). */
+  const seen = new Map<string, Message[]>();
+  async function receiveInto(queue: string): Promise<Record<string, unknown>[]> {
+    const url = await queueUrl(queue);
+    const out = await clients().sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 1, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }));
+    for (const m of out.Messages ?? []) {
+      seen.set(queue, [...(seen.get(queue) ?? []), m]);
+      await clients().sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }));
+    }
+    return (seen.get(queue) ?? []).map((m) => JSON.parse(m.Body!) as Record<string, unknown>);
+  }
+  const findMessage = (queue: string, match: (body: Record<string, unknown>) => boolean, timeoutMs = 60_000) =>
+    eventually(async () => (await receiveInto(queue)).find(match), `a matching message on ${queue}`, timeoutMs);
+
+  it('thumbnail: an EXIF-rotated photo becomes upright WebP thumbnails at every width, logged PROCESSED', async () => {
+    const key = 'images/holiday photo+été.jpg';
+    await put(key, await jpeg(1600, 1200, 6), 'image/jpeg');
+
+    const item = await logItem(key);
+
+    expect(item).toMatchObject({ status: 'PROCESSED', function: 'thumbnail', details: { widths: [128, 512, 1024], format: 'webp' } });
+    const listed = await clients().s3.send(new ListObjectsV2Command({ Bucket: 'thumbnails', Prefix: `${key}/` }));
+    expect(listed.Contents?.map((o) => o.Key).sort()).toEqual([`${key}/1024.webp`, `${key}/128.webp`, `${key}/512.webp`]);
+    for (const [width, height] of [[128, 171], [512, 683], [1024, 1365]]) {
+      const obj = await clients().s3.send(new GetObjectCommand({ Bucket: 'thumbnails', Key: `${key}/${width}.webp` }));
+      expect(obj.ContentType).toBe('image/webp');
+      const meta = await sharp(Buffer.from(await obj.Body!.transformToByteArray())).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual(['webp', width, height]);
+    }
+  });
+
+  it('notify: every upload is published to SNS with filterable attributes', async () => {
+    const key = 'images/notify me.png';
+    await put(key, await sharp({ create: { width: 8, height: 8, channels: 3, background: '#00f' } }).png().toBuffer(), 'image/png');
+
+    const envelope = await findMessage(inboxQueueName('upload-notifications'), (b) => JSON.parse(String(b.Message)).key === key);
+
+    expect(JSON.parse(String(envelope.Message))).toMatchObject({ bucket: 'uploads', key, contentType: 'image/png', eventName: 'ObjectCreated:Put' });
+    expect(envelope.MessageAttributes).toMatchObject({ keyPrefix: { Value: 'images/' }, contentType: { Value: 'image/png' }, bucket: { Value: 'uploads' } });
+  });
+
+  it('csv-import: typed rows land in DynamoDB, bad rows in a report, a summary in the log', async () => {
+    const key = 'imports/team 2026.csv';
+    await put(key, '\uFEFFid,name,email,age,active\r\np-1,"Lovelace, Ada",ada@example.com,36,true\r\np-2,Bob,bob@example.com,not-a-number,false\r\n,Nobody,,,\r\np-3,Cy,cy@example.com,41,no\r\n', 'text/csv');
+
+    const item = await logItem(key);
+
+    expect(item).toMatchObject({ status: 'PROCESSED', details: { rowsRead: 4, rowsWritten: 2, rowsRejected: 2, reportKey: `reports/${key}.errors.csv` } });
+    const row = await clients().dynamodb.send(new GetItemCommand({ TableName: 'imported-rows', Key: { id: { S: 'p-1' } } }));
+    expect(unmarshall(row.Item!)).toEqual({ id: 'p-1', name: 'Lovelace, Ada', email: 'ada@example.com', age: 36, active: true });
+    const report = await clients().s3.send(new GetObjectCommand({ Bucket: 'uploads', Key: `reports/${key}.errors.csv` }));
+    const lines = (await report.Body!.transformToString()).trim().split('\n');
+    expect(lines[0]).toBe('line,reason,row');
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['3', '4']);
+  });
+
+  it('audit: a file that is not an image is logged FAILED and alerted once, even when its event is delivered twice', async () => {
+    const key = 'images/notes.png';
+    await put(key, 'these are notes, not a png', 'image/png');
+
+    const item = await logItem(key);
+    expect(item).toMatchObject({ status: 'FAILED', reason: expect.stringMatching(/not a decodable image/) });
+    const alert = await findMessage(inboxQueueName('processing-alerts'), (b) => JSON.parse(String(b.Message)).key === key);
+    expect(alert.MessageAttributes).toMatchObject({ function: { Value: 'thumbnail' }, status: { Value: 'FAILED' } });
+
+    // Redeliver the very same S3 event, as S3 may: one item, no second alert.
+    const event = {
+      Records: [
+        {
+          eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'us-east-1', eventTime: new Date().toISOString(), eventName: 'ObjectCreated:Put',
+          s3: { s3SchemaVersion: '1.0', bucket: { name: 'uploads', arn: 'arn:aws:s3:::uploads' }, object: { key: 'images/notes.png', size: 26, sequencer: String(item.objectVersion) } },
+        },
+      ],
+    };
+    const events = await queueUrl('thumbnail-events');
+    await clients().sqs.send(new SendMessageCommand({ QueueUrl: events, MessageBody: JSON.stringify(event) }));
+    await eventually(async () => {
+      const { Attributes } = await clients().sqs.send(new GetQueueAttributesCommand({ QueueUrl: events, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+      return Attributes?.ApproximateNumberOfMessages === '0' && Attributes.ApproximateNumberOfMessagesNotVisible === '0' ? true : undefined;
+    }, 'the redelivered event to be consumed');
+    expect(await logItems(key)).toHaveLength(1);
+    // The stream would carry a second INSERT within a few seconds: watch the alerts for that long.
+    const watchUntil = Date.now() + 5_000;
+    let alerts: Record<string, unknown>[] = [];
+    while (Date.now() < watchUntil) alerts = await receiveInto(inboxQueueName('processing-alerts'));
+    expect(alerts.filter((b) => JSON.parse(String(b.Message)).key === key)).toHaveLength(1);
+  });
+
+  it('Invoke API: the AWS CLI gets the payload back from a function container', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'invoke-')), 'out.json');
+    const meta = execFileSync(
+      'aws',
+      ['lambda', 'invoke', '--endpoint-url', stack.bridgeUrl, '--region', 'us-east-1', '--function-name', 'audit', '--cli-binary-format', 'raw-in-base64-out', '--payload', '{"Records":[]}', out],
+      { encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' } },
+    );
+    expect(JSON.parse(meta)).toMatchObject({ StatusCode: 200, ExecutedVersion: '$LATEST' });
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({ batchItemFailures: [] });
+  });
+
+  it('async invoke: a failing event is retried twice, then lands in the DLQ with the original event', async () => {
+    const lambda = new LambdaClient({ endpoint: stack.bridgeUrl, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const event = { Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', eventTime: '2026-11-20T10:00:00Z', s3: { bucket: { name: 'no-such-bucket' }, object: { key: 'images/x.jpg', size: 1, sequencer: 'dlq-1' } } }] };
+
+    const accepted = await lambda.send(new InvokeCommand({ FunctionName: 'thumbnail', InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(event)) }));
+    expect(accepted.StatusCode).toBe(202);
+
+    const record = await findMessage('thumbnail-dlq', (b) => (b.requestPayload as typeof event | undefined)?.Records?.[0]?.s3.object.sequencer === 'dlq-1', 90_000);
+    expect(record).toMatchObject({
+      version: '1.0',
+      requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+      requestPayload: event,
+      responseContext: { functionError: 'Unhandled' },
+      responsePayload: { errorType: expect.any(String) },
+    });
+    lambda.destroy();
+  });
+});

@@ -1,0 +1,57 @@
+// Docker availability and cleanup for the integration suites. Ryuk (testcontainers' reaper)
+// cannot run here, so every container a suite starts carries LABEL and is removed by the suite,
+// and by the next run if a crash left it behind.
+import { execFileSync } from 'node:child_process';
+
+export const LABEL = 'lambda-pipelines.test';
+export const PROJECT = process.env.PROJECT ?? 'lambda-pipelines';
+export const imageOf = (name: string): string => `${PROJECT}/${name}:latest`;
+
+export function dockerAvailable(): boolean {
+  try {
+    execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 15_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `describe` when a Docker engine answers. Outside CI a missing engine skips the suite with a
+ * message; in CI (CI=true) it is a failure, never a silent skip.
+ */
+export function describeWithDocker(name: string, body: () => void): void {
+  if (dockerAvailable()) return describe(name, body);
+  if (process.env.CI === 'true') {
+    describe(name, () => it('needs a Docker engine', () => {
+      throw new Error('no Docker engine answers, and CI=true: integration suites must run in CI');
+    }));
+    return;
+  }
+  console.warn(`skipping "${name}": no Docker engine answers (start Docker to run the integration suites)`);
+  describe.skip(name, body);
+}
+
+/** Removes every container a test run labelled, e.g. leftovers of a crashed run. */
+export function removeLabelledContainers(): void {
+  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${LABEL}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  if (ids.length > 0) execFileSync('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore' });
+}
+
+/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
+export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 60_000, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

@@ -1,0 +1,30 @@
+// Starts LocalStack for a suite: the image from LOCALSTACK_IMAGE (default the last token-free
+// release), LOCALSTACK_AUTH_TOKEN passed through when set.
+import { LocalstackContainer, type StartedLocalStackContainer } from '@testcontainers/localstack';
+import type { StartedNetwork } from 'testcontainers';
+import { localClients, type LocalClients } from '../../scripts/local-clients';
+import { LABEL } from './docker';
+
+export const LOCALSTACK_IMAGE = process.env.LOCALSTACK_IMAGE ?? 'localstack/localstack:4.14.0';
+
+export interface LocalStack {
+  container: StartedLocalStackContainer;
+  /** http://127.0.0.1:<mapped port>, for the test process. */
+  endpoint: string;
+  clients: LocalClients;
+}
+
+export async function startLocalStack(network?: StartedNetwork): Promise<LocalStack> {
+  let container = new LocalstackContainer(LOCALSTACK_IMAGE)
+    .withLabels({ [LABEL]: 'true' })
+    .withEnvironment({
+      PROVIDER_OVERRIDE_DYNAMODBSTREAMS: 'v2',
+      SERVICES: 's3,sqs,sns,dynamodb,dynamodbstreams',
+      ...(process.env.LOCALSTACK_AUTH_TOKEN && { LOCALSTACK_AUTH_TOKEN: process.env.LOCALSTACK_AUTH_TOKEN }),
+    })
+    .withStartupTimeout(180_000);
+  if (network) container = container.withNetwork(network).withNetworkAliases('localstack');
+  const started = await container.start();
+  const endpoint = `http://127.0.0.1:${started.getPort()}`;
+  return { container: started, endpoint, clients: localClients(endpoint) };
+}
