@@ -30,8 +30,10 @@ JEST_REPORTS := .reports
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# npm 10, as in the images: the npm 11 some machines ship refuses this lockfile in `npm ci`
+# ("Missing: @swc/core-darwin-arm64@ from lock file": optional packages of other platforms).
 node_modules: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npx -y npm@10 ci --no-audit --no-fund
 	@touch node_modules
 
 .PHONY: deps

@@ -36,7 +36,8 @@ const config = loadConfig(
 );
 
 const logger = pino({ messageKey: 'message', base: { service: 'bridge' }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (level) => ({ level }) } });
-const sqs = new SQSClient({});
+// Queue URLs name LocalStack's own host names; the endpoint we were given is the one that resolves.
+const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 const dynamodb = new DynamoDBClient({});
 const streams = new DynamoDBStreamsClient({});
 const restart = dockerRestarter(config.DOCKER_SOCKET, logger);

@@ -64,6 +64,8 @@ export function composeDocument(): Record<string, unknown> {
         // Empty unless you set it: 4.14.0 starts without a token; newer images need one.
         LOCALSTACK_AUTH_TOKEN: '${LOCALSTACK_AUTH_TOKEN:-}',
         SERVICES: 's3,sqs,sns,dynamodb,dynamodbstreams',
+        // Queue URLs as http://<endpoint>/<account>/<queue>: they resolve from every container.
+        SQS_ENDPOINT_STRATEGY: 'path',
         // DynamoDB Local's own streams: no npm download at first use.
         PROVIDER_OVERRIDE_DYNAMODBSTREAMS: 'v2',
       },
@@ -85,8 +87,8 @@ export function composeDocument(): Record<string, unknown> {
       ports: [`127.0.0.1:${BRIDGE_PORT}:${BRIDGE_PORT}`],
       environment: { ...localAwsEnv, BRIDGE_PORT: String(BRIDGE_PORT) },
       // The Docker socket lets the bridge restart a function container after a timeout, as Lambda
-      // recycles a timed-out sandbox; root is needed to open the socket.
-      user: 'root',
+      // recycles a timed-out sandbox; uid 0 is needed to open the socket.
+      user: '0:0',
       volumes: ['/var/run/docker.sock:/var/run/docker.sock'],
       healthcheck: {
         test: [

@@ -20,6 +20,7 @@ export async function startLocalStack(network?: StartedNetwork): Promise<LocalSt
     .withEnvironment({
       PROVIDER_OVERRIDE_DYNAMODBSTREAMS: 'v2',
       SERVICES: 's3,sqs,sns,dynamodb,dynamodbstreams',
+      SQS_ENDPOINT_STRATEGY: 'path',
       ...(process.env.LOCALSTACK_AUTH_TOKEN && { LOCALSTACK_AUTH_TOKEN: process.env.LOCALSTACK_AUTH_TOKEN }),
     })
     .withStartupTimeout(180_000);

@@ -34,7 +34,7 @@ export async function startStack({ replicas = 1 }: { replicas?: number } = {}): 
     .withNetworkAliases('bridge')
     .withLabels({ [LABEL]: 'true' })
     .withEnvironment({ ...localAwsEnv, AWS_ENDPOINT_URL: 'http://localstack:4566', ASYNC_RETRY_DELAYS_MS: '200,400' })
-    .withUser('root')
+    .withUser('0:0')
     .withBindMounts([{ source: '/var/run/docker.sock', target: '/var/run/docker.sock' }])
     .withExposedPorts(BRIDGE_PORT)
     .withWaitStrategy(Wait.forHttp('/health', BRIDGE_PORT))
