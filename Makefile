@@ -72,6 +72,18 @@ up: ## Build the images, start LocalStack + the local Lambda service + functions
 	@$(MAKE) --no-print-directory build
 	@scripts/up.sh
 
+# awslocal when installed, else the AWS CLI pointed at LocalStack.
+AWSLOCAL := $(shell command -v awslocal >/dev/null 2>&1 && echo awslocal || echo "aws --endpoint-url http://127.0.0.1:4566")
+
+.PHONY: demo
+demo: node_modules ## Upload the sample photo and CSV, then print thumbnails, log items, rows and the notification
+	@id=$$(date +%s); \
+	echo "==> $(AWSLOCAL) s3 cp samples/photo.jpg s3://uploads/images/demo-$$id.jpg"; \
+	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 $(AWSLOCAL) s3 cp --only-show-errors samples/photo.jpg s3://uploads/images/demo-$$id.jpg 2>/dev/null && \
+	echo "==> $(AWSLOCAL) s3 cp samples/people.csv s3://uploads/imports/demo-$$id.csv" && \
+	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 $(AWSLOCAL) s3 cp --only-show-errors samples/people.csv s3://uploads/imports/demo-$$id.csv 2>/dev/null && \
+	DEMO_ID=$$id npx tsx scripts/demo.ts
+
 .PHONY: down
 down: ## Stop and remove the local stack's containers
 	@scripts/preflight.sh engine

@@ -1,7 +1,7 @@
 // The pipelines end to end, as a user meets them: uploads through the AWS SDK to LocalStack, the
 // real function images behind the local Lambda service, outputs read back and measured.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueryCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
@@ -128,10 +128,13 @@ describeWithDocker('pipelines end to end', () => {
   });
 
   it('Invoke API: the AWS CLI gets the payload back from a function container', () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'invoke-')), 'out.json');
+    const dir = mkdtempSync(join(tmpdir(), 'invoke-'));
+    const out = join(dir, 'out.json');
+    writeFileSync(join(dir, 'in.json'), '{"Records":[]}');
+    // fileb:// reads the payload as raw bytes in AWS CLI v1 and v2 alike.
     const meta = execFileSync(
       'aws',
-      ['lambda', 'invoke', '--endpoint-url', stack.bridgeUrl, '--region', 'us-east-1', '--function-name', 'audit', '--cli-binary-format', 'raw-in-base64-out', '--payload', '{"Records":[]}', out],
+      ['lambda', 'invoke', '--endpoint-url', stack.bridgeUrl, '--region', 'us-east-1', '--function-name', 'audit', '--payload', `fileb://${join(dir, 'in.json')}`, out],
       { encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' } },
     );
     expect(JSON.parse(meta)).toMatchObject({ StatusCode: 200, ExecutedVersion: '$LATEST' });
