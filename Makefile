@@ -61,6 +61,10 @@ build: node_modules ## Build the function images (+ the local Lambda service): [
 	@scripts/preflight.sh engine
 	@scripts/build-images.sh
 
+.PHONY: bench-images
+bench-images: build ## Image size vs floor and cold start vs bare node, into docs/benchmarks.md
+	npx tsx scripts/bench-images.ts
+
 .PHONY: compose
 compose: node_modules ## Regenerate docker-compose.yml from stack/stack.ts
 	npx tsx scripts/generate-compose.ts
