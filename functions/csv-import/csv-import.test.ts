@@ -170,7 +170,7 @@ describe('csv-import core: processImport', () => {
     expect([...log.items.values()][0]).toMatchObject({ status: 'FAILED', reason: 'the header has no "id" column (found: name)' });
   });
 
-  it('records FAILED for an empty file', async () => {
+  it('records an empty file as PROCESSED with no rows', async () => {
     const { store, deps, ref } = setup();
     store.seed('uploads', ref.key, '');
     expect(await processImport(ref, config, deps)).toMatchObject({ status: 'PROCESSED', rowsRead: 0, rowsWritten: 0 });
