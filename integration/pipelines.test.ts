@@ -70,6 +70,23 @@ describeWithDocker('pipelines end to end', () => {
     }
   });
 
+  it('thumbnail: re-uploading a key with new content is processed again, not taken for a duplicate', async () => {
+    const key = 'images/reupload.jpg';
+    await put(key, await jpeg(400, 300), 'image/jpeg');
+    await logItem(key);
+
+    await put(key, await jpeg(800, 200), 'image/jpeg');
+
+    const items = await eventually(async () => {
+      const all = await logItems(key);
+      return all.length >= 2 ? all : undefined;
+    }, 'a second processing-log item after the re-upload', 90_000);
+    expect(items.map((i) => i.status)).toEqual(['PROCESSED', 'PROCESSED']);
+    const obj = await clients().s3.send(new GetObjectCommand({ Bucket: 'thumbnails', Key: `${key}/512.webp` }));
+    const meta = await sharp(Buffer.from(await obj.Body!.transformToByteArray())).metadata();
+    expect([meta.width, meta.height]).toEqual([512, 128]);
+  });
+
   it('notify: every upload is published to SNS with filterable attributes', async () => {
     const key = 'images/notify me.png';
     await put(key, await sharp({ create: { width: 8, height: 8, channels: 3, background: '#00f' } }).png().toBuffer(), 'image/png');
@@ -105,11 +122,12 @@ describeWithDocker('pipelines end to end', () => {
     expect(alert.MessageAttributes).toMatchObject({ function: { Value: 'thumbnail' }, status: { Value: 'FAILED' } });
 
     // Redeliver the very same S3 event, as S3 may: one item, no second alert.
+    const [sequencer, eTag] = String(item.objectVersion).split(':');
     const event = {
       Records: [
         {
           eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'us-east-1', eventTime: new Date().toISOString(), eventName: 'ObjectCreated:Put',
-          s3: { s3SchemaVersion: '1.0', bucket: { name: 'uploads', arn: 'arn:aws:s3:::uploads' }, object: { key: 'images/notes.png', size: 26, sequencer: String(item.objectVersion) } },
+          s3: { s3SchemaVersion: '1.0', bucket: { name: 'uploads', arn: 'arn:aws:s3:::uploads' }, object: { key: 'images/notes.png', size: 26, sequencer, eTag } },
         },
       ],
     };

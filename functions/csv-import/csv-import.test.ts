@@ -157,7 +157,7 @@ describe('csv-import core: processImport', () => {
     expect(outcome).toEqual({ status: 'PROCESSED', rowsRead: 2, rowsWritten: 1, rowsRejected: 1, reportKey: 'memory-report' });
     expect([...log.items.values()][0]).toMatchObject({
       pk: 'uploads/imports/team list 2026.csv',
-      sk: 'csv-import#0055AED6DCD90281F1',
+      sk: 'csv-import#0055AED6DCD90281F1:9b2cf535f27731c974343645a3985328',
       status: 'PROCESSED',
       details: { rowsRead: 2, rowsWritten: 1, rowsRejected: 1 },
     });

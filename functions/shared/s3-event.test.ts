@@ -32,9 +32,15 @@ describe('objectCreatedRecords', () => {
     expect(objectCreatedRecords({ Records: 'nope' })).toEqual([]);
   });
 
-  it('identifies an object version by versionId, else sequencer, else eTag', () => {
+  it('identifies an object version by versionId, else by sequencer and eTag together', () => {
     expect(objectVersionId({ versionId: 'v1', sequencer: 's', eTag: 'e' })).toBe('v1');
-    expect(objectVersionId({ versionId: undefined, sequencer: 's', eTag: 'e' })).toBe('s');
-    expect(objectVersionId({ versionId: undefined, sequencer: undefined, eTag: 'e' })).toBe('e');
+    expect(objectVersionId({ versionId: undefined, sequencer: 's', eTag: 'e' })).toBe('s:e');
+    expect(objectVersionId({ versionId: undefined, sequencer: undefined, eTag: 'e' })).toBe(':e');
+  });
+
+  it('tells a re-upload with new content from a redelivery even when the sequencer repeats (LocalStack)', () => {
+    const first = { versionId: undefined, sequencer: '0055AED6DCD90281E5', eTag: 'aaa' };
+    expect(objectVersionId({ ...first, eTag: 'bbb' })).not.toBe(objectVersionId(first));
+    expect(objectVersionId({ ...first })).toBe(objectVersionId(first));
   });
 });

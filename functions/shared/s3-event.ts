@@ -45,9 +45,13 @@ export function objectCreatedRecords(event: unknown): S3ObjectRef[] {
 }
 
 /**
- * Identity of one version of an object, for idempotent writes: redelivered events carry the same
- * versionId (versioned buckets) or sequencer (unversioned), so they map to the same log item.
+ * Identity of one version of an object, for idempotent writes: a redelivered event carries the
+ * same versionId (versioned buckets) or the same sequencer and eTag (unversioned), so it maps to
+ * the same log item. The eTag joins the sequencer because LocalStack 4.14 sends one constant
+ * sequencer for every event: alone, it would turn a re-upload with new content into a duplicate.
  */
 export function objectVersionId(ref: Pick<S3ObjectRef, 'versionId' | 'sequencer' | 'eTag'>): string {
-  return ref.versionId ?? ref.sequencer ?? ref.eTag ?? 'unversioned';
+  if (ref.versionId) return ref.versionId;
+  if (ref.sequencer === undefined && ref.eTag === undefined) return 'unversioned';
+  return `${ref.sequencer ?? ''}:${ref.eTag ?? ''}`;
 }

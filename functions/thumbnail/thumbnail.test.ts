@@ -45,7 +45,7 @@ describe('thumbnail core: processUpload', () => {
     expect(log.items.size).toBe(1);
     expect(item).toMatchObject({
       pk: 'uploads/images/red flower + été%.jpg',
-      sk: 'thumbnail#0055AED6DCD90281E5',
+      sk: 'thumbnail#0055AED6DCD90281E5:d41d8cd98f00b204e9800998ecf8427e',
       status: 'PROCESSED',
       details: { widths: [128, 512], format: 'webp', outputBucket: 'thumbnails' },
     });
