@@ -76,6 +76,10 @@ up: ## Build the images, start LocalStack + the local Lambda service + functions
 	@$(MAKE) --no-print-directory build
 	@scripts/up.sh
 
+.PHONY: bootstrap
+bootstrap: node_modules ## Create the stack's buckets, tables, topics, queues and notifications (idempotent): [AWS_ENDPOINT_URL=...]
+	npx tsx scripts/bootstrap.ts
+
 # awslocal when installed, else the AWS CLI pointed at LocalStack.
 AWSLOCAL := $(shell command -v awslocal >/dev/null 2>&1 && echo awslocal || echo "aws --endpoint-url http://127.0.0.1:4566")
 

@@ -1,75 +1,143 @@
-// `make demo`, after the Makefile uploaded samples/photo.jpg and samples/people.csv with awslocal:
-// waits (polling, with a deadline) for what the pipelines produce and prints it.
-//   DEMO_ID=<suffix of the uploaded keys> npx tsx scripts/demo.ts
-import { QueryCommand, BatchGetItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+// `make demo`: uploads samples/photo.jpg and samples/people.csv to the uploads bucket, then waits
+// (polling, one deadline for the whole run) for what the pipelines produce and prints it:
+// thumbnails measured with sharp, processing-log items, imported rows, the SNS notification.
+//   npx tsx scripts/demo.ts                  uploads with the SDK (no AWS CLI needed)
+//   DEMO_ID=<id> npx tsx scripts/demo.ts     the caller already uploaded images/demo-<id>.jpg and
+//                                            imports/demo-<id>.csv (the Makefile does, with awslocal)
+import { readFileSync } from 'node:fs';
+import { BatchGetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import sharp from 'sharp';
+import { buckets, findFunction, tables, topics } from '#stack';
 import { inboxQueueName } from './bootstrap-plan';
-import { destroyClients, localClients } from './local-clients';
+import { csvKeyValues, demoKeys, expectedThumbnailWidths, formatAttributes, formatRow, uploadNotificationFor, type SnsEnvelope } from './demo-report';
+import { destroyClients, isUnreachable, localClients } from './local-clients';
 
-const DEADLINE_MS = Number(process.env.DEMO_DEADLINE_MS ?? 90_000);
-const id = process.env.DEMO_ID;
-if (!id) {
-  console.error('demo: DEMO_ID is required (run `make demo`)');
-  process.exit(2);
-}
-const photoKey = `images/demo-${id}.jpg`;
-const csvKey = `imports/demo-${id}.csv`;
+const PHOTO_FILE = 'samples/photo.jpg';
+const CSV_FILE = 'samples/people.csv';
+/** The first invocation of a fresh function container can take a while on a cold machine. */
+const DEADLINE_MS = Number(process.env.DEMO_DEADLINE_MS ?? 120_000);
+const POLL_MS = 500;
+
+class DemoFailure extends Error {}
+
 const clients = localClients();
+const started = Date.now();
+const deadline = started + DEADLINE_MS;
+const uploads = buckets.uploads.name;
 
+/** Polls `check` until it returns a value; fails the demo once the run's deadline has passed. */
 async function waitFor<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + DEADLINE_MS;
   for (;;) {
-    const value = await check().catch(() => undefined);
+    const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`no ${what} after ${DEADLINE_MS / 1000} s: see \`make logs\``);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    if (Date.now() > deadline) throw new DemoFailure(`no ${what} after ${DEADLINE_MS / 1000} s: is the stack up (make ps) and are the functions healthy (make logs)?`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
 
-async function logItem(key: string) {
+async function processingLogItem(key: string, fn: string): Promise<Record<string, any> | undefined> {
   const out = await clients.dynamodb.send(
-    new QueryCommand({ TableName: 'processing-log', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `uploads/${key}` } } }),
+    new QueryCommand({
+      TableName: tables.processingLog.name,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :fn)',
+      ExpressionAttributeValues: { ':pk': { S: `${uploads}/${key}` }, ':fn': { S: `${fn}#` } },
+      ConsistentRead: true,
+    }),
   );
   return out.Items?.[0] && unmarshall(out.Items[0]);
 }
 
-async function main(): Promise<void> {
-  const photo = await waitFor('processing-log item for the photo', () => logItem(photoKey));
-  console.log(`\nprocessing-log: ${photoKey} -> ${photo.status} in ${photo.durationMs} ms${photo.reason ? ` (${photo.reason})` : ''}`);
-  const listed = await clients.s3.send(new ListObjectsV2Command({ Bucket: 'thumbnails', Prefix: `${photoKey}/` }));
-  console.log('thumbnails (decoded and measured):');
-  for (const obj of listed.Contents ?? []) {
-    const body = await clients.s3.send(new GetObjectCommand({ Bucket: 'thumbnails', Key: obj.Key }));
-    const meta = await sharp(Buffer.from(await body.Body!.transformToByteArray())).metadata();
-    console.log(`  s3://thumbnails/${obj.Key}  ${meta.format} ${meta.width}x${meta.height}  ${obj.Size} bytes`);
+async function objectBytes(bucket: string, key: string): Promise<Buffer> {
+  const out = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await out.Body!.transformToByteArray());
+}
+
+function processed(item: Record<string, any>, what: string): void {
+  console.log(`  ${item.function} ${item.status} in ${item.durationMs} ms  (pk=${item.pk} sk=${item.sk})`);
+  if (item.status !== 'PROCESSED') throw new DemoFailure(`${what} was recorded ${item.status}: ${item.reason ?? 'no reason given'}`);
+}
+
+async function upload(keys: ReturnType<typeof demoKeys>): Promise<void> {
+  for (const [file, key, contentType] of [
+    [PHOTO_FILE, keys.photo, 'image/jpeg'],
+    [CSV_FILE, keys.csv, 'text/csv'],
+  ] as const) {
+    await clients.s3.send(new PutObjectCommand({ Bucket: uploads, Key: key, Body: readFileSync(file), ContentType: contentType }));
+    console.log(`uploaded ${file} -> s3://${uploads}/${key}   (the same as: awslocal s3 cp ${file} s3://${uploads}/${key})`);
+  }
+}
+
+async function showThumbnails(key: string): Promise<void> {
+  console.log(`\n== thumbnail: s3://${uploads}/${key}`);
+  const item = await waitFor(`processing-log item for ${key}`, () => processingLogItem(key, 'thumbnail'));
+  processed(item, key);
+  const source = await sharp(PHOTO_FILE).metadata();
+  const uprightWidth = (source.orientation ?? 1) >= 5 ? source.height : source.width;
+  const outputs = (item.details?.outputs ?? []) as Array<{ key: string }>;
+  const measured = [];
+  for (const output of outputs) {
+    const bytes = await objectBytes(buckets.thumbnails.name, output.key);
+    const meta = await sharp(bytes).metadata();
+    measured.push(meta.width);
+    console.log(`  s3://${buckets.thumbnails.name}/${output.key}  ${meta.format} ${meta.width}x${meta.height}  ${bytes.length} bytes`);
+  }
+  const expected = expectedThumbnailWidths(uprightWidth);
+  if (measured.join() !== expected.join()) throw new DemoFailure(`thumbnail widths ${measured.join(',')} are not the configured ${expected.join(',')}`);
+}
+
+async function showImport(key: string): Promise<void> {
+  console.log(`\n== csv-import: s3://${uploads}/${key}`);
+  const item = await waitFor(`processing-log item for ${key}`, () => processingLogItem(key, 'csv-import'));
+  processed(item, key);
+  const { rowsRead, rowsWritten, rowsRejected, reportKey } = item.details ?? {};
+  console.log(`  ${rowsRead} rows read, ${rowsWritten} written, ${rowsRejected} rejected`);
+  if (reportKey) {
+    console.log(`  rejected rows (s3://${uploads}/${reportKey}):`);
+    for (const line of (await objectBytes(uploads, reportKey)).toString('utf8').trimEnd().split('\n')) console.log(`    ${line}`);
   }
 
-  const csv = await waitFor('processing-log item for the CSV', () => logItem(csvKey));
-  const details = csv.details as Record<string, unknown>;
-  console.log(`\nprocessing-log: ${csvKey} -> ${csv.status}: ${details.rowsRead} rows read, ${details.rowsWritten} written, ${details.rowsRejected} rejected`);
-  if (details.reportKey) console.log(`  rejected rows: s3://uploads/${details.reportKey}`);
-  const rows = await clients.dynamodb.send(
-    new BatchGetItemCommand({ RequestItems: { 'imported-rows': { Keys: ['u-001', 'u-002', 'u-003'].map((k) => ({ id: { S: k } })) } } }),
+  const keyColumn = findFunction('csv-import')!.environment.IMPORT_KEY_COLUMN!;
+  const ids = csvKeyValues(readFileSync(CSV_FILE, 'utf8'), keyColumn);
+  const out = await clients.dynamodb.send(
+    new BatchGetItemCommand({ RequestItems: { [tables.importedRows.name]: { Keys: ids.map((id) => ({ [keyColumn]: { S: id } })), ConsistentRead: true } } }),
   );
-  console.log('imported rows (first three):');
-  for (const row of rows.Responses?.['imported-rows'] ?? []) console.log(`  ${JSON.stringify(unmarshall(row))}`);
+  const rows = new Map((out.Responses?.[tables.importedRows.name] ?? []).map((r) => unmarshall(r)).map((r) => [r[keyColumn] as string, r]));
+  console.log(`  imported rows (${tables.importedRows.name}):`);
+  for (const id of ids) if (rows.has(id)) console.log(`    ${formatRow(rows.get(id)!)}`);
+  if (rows.size !== rowsWritten) throw new DemoFailure(`${rowsWritten} rows were written but ${rows.size} are in ${tables.importedRows.name}`);
+}
 
-  const inbox = (await clients.sqs.send(new GetQueueUrlCommand({ QueueName: inboxQueueName('upload-notifications') }))).QueueUrl!;
-  const note = await waitFor('SNS notification for the photo', async () => {
-    const out = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: inbox, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-    for (const m of out.Messages ?? []) await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: inbox, ReceiptHandle: m.ReceiptHandle }));
-    return out.Messages?.map((m) => JSON.parse(m.Body!)).find((b) => JSON.parse(b.Message).key === photoKey);
+async function showNotification(key: string): Promise<void> {
+  const inbox = inboxQueueName(topics.uploads.name);
+  console.log(`\n== notify: SNS ${topics.uploads.name}, read from the SQS queue ${inbox}`);
+  const url = (await clients.sqs.send(new GetQueueUrlCommand({ QueueName: inbox }))).QueueUrl!;
+  // The inbox is a viewer: every message read is deleted, so older demos' notifications drain away.
+  const note = await waitFor<SnsEnvelope>(`SNS notification for ${key}`, async () => {
+    const out = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    for (const m of out.Messages ?? []) await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }));
+    return out.Messages?.map((m) => uploadNotificationFor(m.Body, key)).find(Boolean);
   });
-  console.log(`\nSNS notification (via the ${inboxQueueName('upload-notifications')} queue):`);
-  console.log(`  subject: ${note.Subject}\n  message: ${note.Message}\n  attributes: ${JSON.stringify(note.MessageAttributes)}`);
+  console.log(`  subject:    ${note.Subject}\n  message:    ${note.Message}\n  attributes: ${formatAttributes(note.MessageAttributes)}`);
+}
+
+async function main(): Promise<void> {
+  const given = process.env.DEMO_ID;
+  const keys = demoKeys(given ?? String(Date.now()));
+  if (!given) await upload(keys);
+  await showThumbnails(keys.photo);
+  await showImport(keys.csv);
+  await showNotification(keys.photo);
+  console.log(`\ndemo: every pipeline answered in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 main()
   .catch((error: unknown) => {
-    console.error(`demo: ${(error as Error).message}`);
+    if (isUnreachable(error)) console.error(`demo: LocalStack is not answering at ${clients.endpoint}: run make up`);
+    else if (error instanceof DemoFailure) console.error(`demo: ${error.message}`);
+    else console.error(`demo failed: ${(error as Error).name}: ${(error as Error).message}`);
     process.exitCode = 1;
   })
   .finally(() => destroyClients(clients));

@@ -1,0 +1,196 @@
+// The bootstrap against a real LocalStack: everything of the stack description exists once, a
+// second run changes nothing, and S3 uploads reach exactly the function queues their keys match.
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import { promisify } from 'node:util';
+import { DescribeTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { GetBucketNotificationConfigurationCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetSubscriptionAttributesCommand, ListSubscriptionsCommand, ListTopicsCommand, PublishCommand } from '@aws-sdk/client-sns';
+import { DeleteMessageCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { dlqName, eventQueueName, functions } from '#stack';
+import { bootstrap, type BootstrapStep } from '../scripts/bootstrap';
+import { inboxQueueName, stackDescription } from '../scripts/bootstrap-plan';
+import { describeWithDocker, eventually } from './support/docker';
+import { startLocalStack, type LocalStack } from './support/localstack';
+
+const run = promisify(execFile);
+const bootstrapCli = (endpoint: string) =>
+  run('npx', ['tsx', 'scripts/bootstrap.ts'], { env: { ...process.env, AWS_ENDPOINT_URL: endpoint }, timeout: 120_000 });
+
+const EXPECTED_QUEUES = [
+  'upload-notifications-inbox',
+  'processing-alerts-inbox',
+  ...functions.map(dlqName),
+  ...functions.filter((f) => f.triggers.some((t) => t.type === 's3')).map(eventQueueName),
+].sort();
+
+describeWithDocker('bootstrap against LocalStack', () => {
+  let ls: LocalStack;
+  let firstRun: BootstrapStep[];
+  let secondRun: BootstrapStep[];
+
+  // Other suites clean up labelled leftovers; this one only stops the container it started.
+  beforeAll(async () => {
+    ls = await startLocalStack();
+    firstRun = await bootstrap(ls.clients, stackDescription, () => undefined);
+    secondRun = await bootstrap(ls.clients, stackDescription, () => undefined);
+  }, 300_000);
+  afterAll(async () => {
+    await ls?.container.stop();
+  });
+
+  const queueUrl = async (name: string) => (await ls.clients.sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!;
+  const queueAttributes = async (name: string) =>
+    (await ls.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: await queueUrl(name), AttributeNames: ['All'] }))).Attributes!;
+
+  /** Decoded S3 object keys seen on a queue so far (S3 test events skipped), each message deleted once read. */
+  const keysSeen = new Map<string, string[]>();
+  async function s3KeysOn(queue: string): Promise<string[]> {
+    const url = await queueUrl(queue);
+    const out = await ls.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }));
+    for (const message of out.Messages ?? []) {
+      const body = JSON.parse(message.Body!) as { Records?: Array<{ s3: { object: { key: string } } }> };
+      const keys = (body.Records ?? []).map((r) => decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')));
+      keysSeen.set(queue, [...(keysSeen.get(queue) ?? []), ...keys]);
+      await ls.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle }));
+    }
+    return keysSeen.get(queue) ?? [];
+  }
+  const arrivesOn = (queue: string, key: string) =>
+    eventually(async () => ((await s3KeysOn(queue)).includes(key) ? true : undefined), `${key} on ${queue}`, 30_000);
+
+  it('creates every resource on the first run and finds every one of them on the second', () => {
+    expect(firstRun.map((s) => s.outcome)).toEqual(firstRun.map(() => 'created'));
+    expect(secondRun).toEqual(firstRun.map((s) => ({ ...s, outcome: 'exists' })));
+    expect(firstRun.map((s) => `${s.kind} ${s.name}`)).toEqual(
+      expect.arrayContaining(['bucket uploads', 'table processing-log', 'topic upload-notifications', 'queue notify-events', 'notifications uploads']),
+    );
+  });
+
+  it('leaves exactly one of each bucket, table, topic, queue and subscription', async () => {
+    const { s3, dynamodb, sns, sqs } = ls.clients;
+
+    const bucketNames = (await s3.send(new ListBucketsCommand({}))).Buckets!.map((b) => b.Name);
+    const tableNames = (await dynamodb.send(new ListTablesCommand({}))).TableNames!;
+    const topicArns = (await sns.send(new ListTopicsCommand({}))).Topics!.map((t) => t.TopicArn!);
+    const queueNames = ((await sqs.send(new ListQueuesCommand({}))).QueueUrls ?? []).map((u) => u.split('/').pop()!);
+    const subscriptions = (await sns.send(new ListSubscriptionsCommand({}))).Subscriptions!;
+
+    expect(bucketNames.sort()).toEqual(['thumbnails', 'uploads']);
+    expect(tableNames.sort()).toEqual(['imported-rows', 'processing-log']);
+    expect(topicArns.map((a) => a.split(':').pop()).sort()).toEqual(['processing-alerts', 'upload-notifications']);
+    expect(queueNames.sort()).toEqual(EXPECTED_QUEUES);
+    expect(subscriptions.map((s) => `${s.TopicArn!.split(':').pop()} -> ${s.Protocol}:${s.Endpoint!.split(':').pop()}`).sort()).toEqual([
+      'processing-alerts -> sqs:processing-alerts-inbox',
+      'upload-notifications -> sqs:upload-notifications-inbox',
+    ]);
+  });
+
+  it('wires the uploads bucket to the function queues with their prefix and suffix rules, and the thumbnails bucket to nothing', async () => {
+    const uploads = await ls.clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: 'uploads' }));
+    const thumbnails = await ls.clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: 'thumbnails' }));
+
+    const summary = uploads.QueueConfigurations!.map(
+      (c) => `${c.Id} ${c.QueueArn!.split(':').pop()} ${c.Events!.join()} ${c.Filter!.Key!.FilterRules!.map((r) => `${r.Name}=${r.Value}`).join(' ')}`,
+    );
+    expect(summary).toEqual([
+      'thumbnail-0 thumbnail-events s3:ObjectCreated:* Prefix=images/',
+      'notify-0 notify-events s3:ObjectCreated:* Prefix=images/',
+      'notify-1 notify-events s3:ObjectCreated:* Prefix=imports/',
+      'csv-import-0 csv-import-events s3:ObjectCreated:* Prefix=imports/ Suffix=.csv',
+    ]);
+    expect(thumbnails.QueueConfigurations ?? []).toEqual([]);
+  });
+
+  it('gives each event queue a redrive policy to its DLQ and a policy letting the uploads bucket send', async () => {
+    const events = await queueAttributes('thumbnail-events');
+    const dlq = await queueAttributes('thumbnail-dlq');
+
+    expect(JSON.parse(events.RedrivePolicy!)).toEqual({ deadLetterTargetArn: dlq.QueueArn, maxReceiveCount: 3 });
+    expect(JSON.parse(events.Policy!).Statement[0]).toMatchObject({
+      Principal: { Service: 's3.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+      Resource: events.QueueArn,
+      Condition: { ArnLike: { 'aws:SourceArn': ['arn:aws:s3:::uploads'] } },
+    });
+    expect(dlq.MessageRetentionPeriod).toBe('1209600');
+  });
+
+  it('enables a NEW_IMAGE stream on the processing log only', async () => {
+    const log = (await ls.clients.dynamodb.send(new DescribeTableCommand({ TableName: 'processing-log' }))).Table!;
+    const rows = (await ls.clients.dynamodb.send(new DescribeTableCommand({ TableName: 'imported-rows' }))).Table!;
+
+    expect([log.TableStatus, log.StreamSpecification, log.BillingModeSummary?.BillingMode]).toEqual([
+      'ACTIVE',
+      { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
+      'PAY_PER_REQUEST',
+    ]);
+    expect(rows.StreamSpecification?.StreamEnabled ?? false).toBe(false);
+  });
+
+  it('delivers an upload under images/ to the thumbnail and notify queues, not to csv-import', async () => {
+    await ls.clients.s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'images/x.jpg', Body: 'not really a jpeg' }));
+
+    await arrivesOn('thumbnail-events', 'images/x.jpg');
+    await arrivesOn('notify-events', 'images/x.jpg');
+
+    // S3 fans one upload out to every matching queue in one pass: both arrived, so would a third.
+    expect(await s3KeysOn('csv-import-events')).not.toContain('images/x.jpg');
+  });
+
+  it('delivers a CSV under imports/ to csv-import and notify, and any other file there to notify only', async () => {
+    await ls.clients.s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'imports/people.csv', Body: 'id\n1\n' }));
+    await ls.clients.s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'imports/notes.txt', Body: 'hello' }));
+
+    await arrivesOn('csv-import-events', 'imports/people.csv');
+    await arrivesOn('notify-events', 'imports/people.csv');
+    await arrivesOn('notify-events', 'imports/notes.txt');
+
+    expect(await s3KeysOn('csv-import-events')).not.toContain('imports/notes.txt');
+    expect(await s3KeysOn('thumbnail-events')).not.toContain('imports/people.csv');
+  });
+
+  it('delivers what a topic publishes to its inbox in the SNS envelope, attributes kept', async () => {
+    const [topic] = (await ls.clients.sns.send(new ListTopicsCommand({}))).Topics!.filter((t) => t.TopicArn!.endsWith(':upload-notifications'));
+    await ls.clients.sns.send(
+      new PublishCommand({ TopicArn: topic!.TopicArn, Message: '{"key":"images/x.jpg"}', MessageAttributes: { prefix: { DataType: 'String', StringValue: 'images/' } } }),
+    );
+    const url = await queueUrl(inboxQueueName('upload-notifications'));
+    const subscription = (await ls.clients.sns.send(new ListSubscriptionsCommand({}))).Subscriptions!.find((s) => s.TopicArn === topic!.TopicArn)!;
+
+    const envelope = await eventually(async () => {
+      const out = await ls.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 1 }));
+      return out.Messages?.[0] && JSON.parse(out.Messages[0].Body!);
+    }, 'the notification on the inbox');
+    const attributes = (await ls.clients.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscription.SubscriptionArn }))).Attributes!;
+
+    expect(envelope).toMatchObject({ Type: 'Notification', Message: '{"key":"images/x.jpg"}', MessageAttributes: { prefix: { Type: 'String', Value: 'images/' } } });
+    expect(attributes.RawMessageDelivery).toBe('false');
+  });
+
+  it('as a command, reports every resource as existing and exits 0 on a bootstrapped stack', async () => {
+    const { stdout } = await bootstrapCli(ls.endpoint);
+
+    const lines = stdout.split('\n').filter((l) => l.startsWith('  '));
+    expect(lines).toHaveLength(firstRun.length);
+    expect(lines.every((l) => l.includes(': exists'))).toBe(true);
+  });
+
+  it('as a command, says in one sentence that LocalStack is not answering and exits 1', async () => {
+    const closedPort = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const endpoint = `http://127.0.0.1:${closedPort}`;
+
+    const failure = await bootstrapCli(endpoint).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr.split('\n').filter((l) => l && !l.startsWith('npm warn'))).toEqual([`LocalStack is not answering at ${endpoint}: run make up`]);
+  });
+});

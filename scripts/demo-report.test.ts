@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { csvKeyValues, demoKeys, expectedThumbnailWidths, formatAttributes, formatRow, uploadNotificationFor } from './demo-report';
+
+describe('demo report', () => {
+  it('uploads the photo under images/ and the CSV under imports/, so each reaches its pipeline', () => {
+    expect(demoKeys('42')).toEqual({ photo: 'images/demo-42.jpg', csv: 'imports/demo-42.csv' });
+  });
+
+  it('looks up every sample row that has an id (ten good, one with a bad age), in file order', () => {
+    const ids = csvKeyValues(readFileSync('samples/people.csv', 'utf8'), 'id');
+
+    expect(ids).toEqual(['u-001', 'u-002', 'u-003', 'u-004', 'u-005', 'u-006', 'u-007', 'u-008', 'u-009', 'u-010', 'u-011']);
+  });
+
+  it('prints an imported row with its columns in schema order, undeclared ones last', () => {
+    const row = { active: true, age: 36, email: 'ada@example.com', id: 'u-001', name: 'Ada Lovelace', team: 'engines' };
+
+    expect(formatRow(row)).toBe('{"id":"u-001","name":"Ada Lovelace","email":"ada@example.com","age":36,"active":true,"team":"engines"}');
+  });
+
+  it('expects the configured thumbnail widths, capped at the source width', () => {
+    expect(expectedThumbnailWidths(1600)).toEqual([128, 512, 1024]);
+    expect(expectedThumbnailWidths(600)).toEqual([128, 512, 600]);
+  });
+
+  it('picks the SNS envelope that announces the demo upload, and nothing else', () => {
+    const envelope = { Type: 'Notification', Subject: 'New upload', Message: JSON.stringify({ key: 'images/demo-1.jpg' }) };
+    const body = JSON.stringify(envelope);
+
+    expect(uploadNotificationFor(body, 'images/demo-1.jpg')).toEqual(envelope);
+    expect(uploadNotificationFor(body, 'images/demo-2.jpg')).toBeUndefined();
+    expect(uploadNotificationFor('{"Records":[]}', 'images/demo-1.jpg')).toBeUndefined();
+    expect(uploadNotificationFor('not json', 'images/demo-1.jpg')).toBeUndefined();
+  });
+
+  it('prints message attributes as sorted name=value pairs', () => {
+    const line = formatAttributes({ keyPrefix: { Type: 'String', Value: 'images/' }, bucket: { Type: 'String', Value: 'uploads' } });
+
+    expect(line).toBe('bucket=uploads keyPrefix=images/');
+  });
+});

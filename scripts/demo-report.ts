@@ -1,0 +1,54 @@
+// Pure parts of `make demo`: which keys it uploads, what it expects back, how it prints it.
+import { parse } from 'csv-parse/sync';
+import { findFunction } from '#stack';
+
+export interface DemoKeys {
+  photo: string;
+  csv: string;
+}
+
+/** The demo's upload keys: a fresh id per run, so each run is processed (and shown) anew. */
+export const demoKeys = (id: string): DemoKeys => ({ photo: `images/demo-${id}.jpg`, csv: `imports/demo-${id}.csv` });
+
+/** Values of the key column in a CSV, in file order, rows without one left out (they are rejected). */
+export function csvKeyValues(csvText: string, keyColumn: string): string[] {
+  const records = parse(csvText, { columns: true, bom: true, skip_empty_lines: true, relax_column_count: true }) as Record<string, string>[];
+  return records.map((r) => r[keyColumn]?.trim() ?? '').filter(Boolean);
+}
+
+/** An imported row printed with its columns in IMPORT_SCHEMA order, then any undeclared ones. */
+export function formatRow(row: Record<string, unknown>): string {
+  const declared = (findFunction('csv-import')?.environment.IMPORT_SCHEMA ?? '').split(',').map((c) => c.split(':')[0]!.trim());
+  const ordered = [...declared.filter((c) => c in row), ...Object.keys(row).filter((c) => !declared.includes(c)).sort()];
+  return JSON.stringify(Object.fromEntries(ordered.map((c) => [c, row[c]])));
+}
+
+/** The widths the thumbnail function makes for an upright source `sourceWidth` pixels wide (never upscaled). */
+export function expectedThumbnailWidths(sourceWidth: number): number[] {
+  const configured = (findFunction('thumbnail')?.environment.THUMBNAIL_WIDTHS ?? '').split(',').map(Number).filter((w) => w > 0);
+  return [...new Set(configured.map((w) => Math.min(w, sourceWidth)))].sort((a, b) => a - b);
+}
+
+export interface SnsEnvelope {
+  Type: string;
+  Subject?: string;
+  Message: string;
+  MessageAttributes?: Record<string, { Type: string; Value: string }>;
+}
+
+/** The SNS envelope of an inbox message when it announces the upload of `key`. */
+export function uploadNotificationFor(sqsBody: string | undefined, key: string): SnsEnvelope | undefined {
+  try {
+    const envelope = JSON.parse(sqsBody ?? '') as SnsEnvelope;
+    return (JSON.parse(envelope.Message) as { key?: string }).key === key ? envelope : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `name=value` pairs of SNS message attributes, sorted, for one readable line. */
+export const formatAttributes = (attributes: SnsEnvelope['MessageAttributes']): string =>
+  Object.entries(attributes ?? {})
+    .map(([name, { Value }]) => `${name}=${Value}`)
+    .sort()
+    .join(' ');
