@@ -7,7 +7,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import pino from 'pino';
 import { z } from 'zod';
-import { ACCOUNT_ID, REGION, dlqName, eventQueueName, functions } from '#stack';
+import { ACCOUNT_ID, REGION, dlqName, eventQueueName, functions, type FunctionSpec } from '#stack';
 import { sleep } from '#shared/backoff';
 import { loadConfig } from '#shared/config';
 import { BRIDGE_PORT, runtimeApiPort } from './addresses';
@@ -19,6 +19,7 @@ import { invokeApiHandler } from './invoke-api';
 import { runtimeApiHandler } from './runtime-api';
 import { SqsS3Source } from './sqs-s3-source';
 import { StreamSource } from './stream-source';
+import { parseTimeoutOverrides } from './timeout-overrides';
 
 const config = loadConfig(
   z.object({
@@ -32,6 +33,18 @@ const config = loadConfig(
       .transform((s) => s.split(',').map(Number))
       .refine((d) => d.every((n) => Number.isFinite(n) && n >= 0), 'must be comma-separated milliseconds'),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(25_000),
+    /** `name=seconds,...`: a local timeout instead of the stack's, e.g. to watch a timeout happen. */
+    TIMEOUT_OVERRIDES: z
+      .string()
+      .default('')
+      .transform((value, ctx) => {
+        try {
+          return parseTimeoutOverrides(value, functions.map((f) => f.name));
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
   }),
 );
 
@@ -48,15 +61,16 @@ async function sendToQueue(queueName: string, body: unknown): Promise<void> {
   await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(body) }));
 }
 
+const timeoutOf = (fn: FunctionSpec): number => config.TIMEOUT_OVERRIDES.get(fn.name) ?? fn.timeoutSeconds;
 const runtimes = new Map(
   functions.map((fn) => [
     fn.name,
     new FunctionRuntime({
       name: fn.name,
       arn: functionArn(fn.name),
-      timeoutSeconds: fn.timeoutSeconds,
+      timeoutSeconds: timeoutOf(fn),
       onTimeout: (worker, requestId) => {
-        logger.warn({ function: fn.name, requestId, worker }, `task timed out after ${fn.timeoutSeconds} seconds`);
+        logger.warn({ function: fn.name, requestId, worker }, `task timed out after ${timeoutOf(fn)} seconds`);
         void restart(worker);
       },
     }),
@@ -72,7 +86,7 @@ for (const fn of functions) {
   servers.push(await startHttpServer(runtimeApiHandler(runtime, logger), runtimeApiPort(fn), config.BRIDGE_HOST, logger));
   // All S3 triggers of a function share its one event queue (bootstrap wires them so).
   if (fn.triggers.some((t) => t.type === 's3')) {
-    const source = new SqsS3Source({ sqs, queueName: eventQueueName(fn), runtime, timeoutSeconds: fn.timeoutSeconds, logger });
+    const source = new SqsS3Source({ sqs, queueName: eventQueueName(fn), runtime, timeoutSeconds: timeoutOf(fn), logger });
     source.start();
     sources.push(source);
   }

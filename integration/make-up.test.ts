@@ -1,0 +1,96 @@
+// What a user does in their first five minutes: `make up`, then the real AWS CLI (`awslocal s3 cp`,
+// or `aws --endpoint-url` where awslocal is absent) uploads the bundled photo and CSV, then the
+// outputs are read back from LocalStack on 127.0.0.1:4566 and checked.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteMessageCommand, GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import sharp from 'sharp';
+import { inboxQueueName } from '../scripts/bootstrap-plan';
+import { destroyClients, localClients } from '../scripts/local-clients';
+import { describeWithDocker, eventually } from './support/docker';
+
+const ROOT = `${__dirname}/..`;
+const cliEnv = { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1' };
+const awslocal = spawnSync('awslocal', ['--version'], { env: cliEnv }).status === 0 ? ['awslocal'] : ['aws', '--endpoint-url', 'http://127.0.0.1:4566'];
+const cli = (...args: string[]) => execFileSync(awslocal[0]!, [...awslocal.slice(1), ...args], { cwd: ROOT, env: cliEnv, encoding: 'utf8' });
+const make = (target: string) => execFileSync('make', ['--no-print-directory', target], { cwd: ROOT, stdio: 'inherit', timeout: 900_000 });
+
+/** A stack the developer already runs is left running; one this suite started is stopped. */
+const stackWasUp = () => {
+  try {
+    return execFileSync('docker', ['ps', '-q', '--filter', 'label=com.docker.compose.project=lambda-pipelines'], { encoding: 'utf8' }).trim() !== '';
+  } catch {
+    return false;
+  }
+};
+
+describeWithDocker('make up, then awslocal s3 cp', () => {
+  const clients = localClients();
+  const id = `it-${Date.now()}`;
+  const photoKey = `images/${id} photo.jpg`;
+  const csvKey = `imports/${id}.csv`;
+  let leaveRunning = false;
+
+  beforeAll(() => {
+    leaveRunning = stackWasUp();
+    make('up');
+  }, 900_000);
+  afterAll(() => {
+    destroyClients(clients);
+    if (!leaveRunning) make('down');
+  }, 120_000);
+
+  const logItem = (key: string) =>
+    eventually(async () => {
+      const out = await clients.dynamodb.send(
+        new QueryCommand({ TableName: 'processing-log', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `uploads/${key}` } }, ConsistentRead: true }),
+      );
+      return out.Items?.[0] && unmarshall(out.Items[0]);
+    }, `the processing-log item of ${key}`, 120_000);
+
+  it('the photo becomes upright thumbnails at 128, 512 and 1024 px, logged PROCESSED, and is announced on SNS', async () => {
+    cli('s3', 'cp', '--only-show-errors', 'samples/photo.jpg', `s3://uploads/${photoKey}`);
+
+    const item = await logItem(photoKey);
+    expect(item).toMatchObject({ function: 'thumbnail', status: 'PROCESSED' });
+    // samples/photo.jpg carries EXIF orientation 6: the thumbnails come out turned upright.
+    const source = await sharp(`${ROOT}/samples/photo.jpg`).metadata();
+    expect(source.orientation).toBe(6);
+    const [uprightWidth, uprightHeight] = [source.height, source.width];
+    for (const width of [128, 512, 1024]) {
+      const height = Math.round((width * uprightHeight) / uprightWidth);
+      const obj = await clients.s3.send(new GetObjectCommand({ Bucket: 'thumbnails', Key: `${photoKey}/${width}.webp` }));
+      const meta = await sharp(Buffer.from(await obj.Body!.transformToByteArray())).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual(['webp', width, height]);
+    }
+
+    const inbox = (await clients.sqs.send(new GetQueueUrlCommand({ QueueName: inboxQueueName('upload-notifications') }))).QueueUrl!;
+    const note = await eventually(async () => {
+      const out = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: inbox, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      let found: Record<string, any> | undefined;
+      for (const m of out.Messages ?? []) {
+        const envelope = JSON.parse(m.Body!) as Record<string, any>;
+        if (JSON.parse(envelope.Message as string).key === photoKey) found = envelope;
+        await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: inbox, ReceiptHandle: m.ReceiptHandle }));
+      }
+      return found;
+    }, `the SNS notification of ${photoKey}`, 60_000);
+    expect(JSON.parse(note.Message as string)).toMatchObject({ bucket: 'uploads', key: photoKey, contentType: 'image/jpeg' });
+    expect(note.MessageAttributes).toMatchObject({ keyPrefix: { Value: 'images/' }, bucket: { Value: 'uploads' } });
+  });
+
+  it('the CSV becomes typed rows in DynamoDB, its bad rows a report, its summary a PROCESSED item', async () => {
+    cli('s3', 'cp', '--only-show-errors', 'samples/people.csv', `s3://uploads/${csvKey}`);
+
+    const item = await logItem(csvKey);
+    // samples/people.csv: 12 rows, of which one has no id and one an age that is not a number.
+    expect(item).toMatchObject({ function: 'csv-import', status: 'PROCESSED', details: { rowsRead: 12, rowsWritten: 10, rowsRejected: 2 } });
+    const row = async (id: string) => unmarshall((await clients.dynamodb.send(new GetItemCommand({ TableName: 'imported-rows', Key: { id: { S: id } }, ConsistentRead: true }))).Item!);
+    expect(await row('u-003')).toEqual({ id: 'u-003', name: 'Hamilton, Margaret', email: 'margaret@example.com', age: 88, active: true });
+    expect(await row('u-008')).toEqual({ id: 'u-008', name: 'Ken Thompson', email: 'ken@example.com', age: 82, active: false });
+    const report = cli('s3', 'cp', `s3://uploads/reports/${csvKey}.errors.csv`, '-');
+    expect(report.trim().split('\n').map((l) => l.split(',')[0])).toEqual(['line', '12', '13']);
+  });
+});
