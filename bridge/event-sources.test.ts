@@ -3,7 +3,7 @@ import { destinationRecord, invokeAsync } from './async-invoke';
 import { FunctionRuntime } from './function-runtime';
 import { functionNameFrom } from './invoke-api';
 import { parseS3Message, retryVisibilitySeconds } from './sqs-s3-source';
-import { retryIndex, toLambdaRecord } from './stream-source';
+import { isStaleIterator, iteratorStart, retryIndex, toLambdaRecord } from './stream-source';
 
 const ok = (payload: unknown): InvocationResult => ({ ok: true, payload: Buffer.from(JSON.stringify(payload)), durationMs: 1, requestId: 'r' });
 const failed: InvocationResult = { ok: false, kind: 'Unhandled', error: { errorType: 'Error', errorMessage: 'x' }, durationMs: 1, requestId: 'r' };
@@ -45,6 +45,16 @@ describe('DynamoDB Streams batches', () => {
 
   it('ignores batchItemFailures when the mapping does not report them', () => {
     expect(retryIndex(seqs, ok({ batchItemFailures: [{ itemIdentifier: '200' }] }), false)).toBeUndefined();
+  });
+
+  it('renews a stale iterator after the checkpoint, or from TRIM_HORIZON', () => {
+    expect(iteratorStart(undefined)).toEqual({ ShardIteratorType: 'TRIM_HORIZON' });
+    expect(iteratorStart('000123')).toEqual({ ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: '000123' });
+    // The checkpoint itself trimmed away (a second stale answer in a row): start at the oldest record.
+    expect(iteratorStart('000123', true)).toEqual({ ShardIteratorType: 'TRIM_HORIZON' });
+    expect(isStaleIterator(Object.assign(new Error('The operation attempted to read past the oldest stream record in a shard.'), { name: 'TrimmedDataAccessException' }))).toBe(true);
+    expect(isStaleIterator(Object.assign(new Error('expired'), { name: 'ExpiredIteratorException' }))).toBe(true);
+    expect(isStaleIterator(Object.assign(new Error('slow down'), { name: 'LimitExceededException' }))).toBe(false);
   });
 
   it('shapes a GetRecords record as Lambda delivers it', () => {

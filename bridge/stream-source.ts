@@ -48,6 +48,25 @@ export function retryIndex(sequenceNumbers: readonly string[], result: Invocatio
   return indexes.some((i) => i < 0) ? 0 : Math.min(...indexes);
 }
 
+/**
+ * Where a shard's next iterator starts: after the last record handed on (the checkpoint), or at
+ * TRIM_HORIZON when nothing was, or when the checkpoint itself has been trimmed away.
+ */
+export function iteratorStart(checkpoint: string | undefined, checkpointTrimmed = false) {
+  return checkpoint && !checkpointTrimmed
+    ? ({ ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: checkpoint } as const)
+    : ({ ShardIteratorType: 'TRIM_HORIZON' } as const);
+}
+
+/**
+ * An iterator that can never read again and must be replaced: expired (15 minutes on AWS), or
+ * pointing before the oldest record. DynamoDB Local (LocalStack's streams) also answers the latter
+ * for a TRIM_HORIZON iterator taken while the shard was still empty, once records arrive; retrying
+ * the same iterator then fails forever.
+ */
+export const isStaleIterator = (error: unknown): boolean =>
+  ['TrimmedDataAccessException', 'ExpiredIteratorException'].includes((error as Error)?.name);
+
 export interface StreamSourceOptions {
   dynamodb: DynamoDBClient;
   streams: DynamoDBStreamsClient;
@@ -105,19 +124,37 @@ export class StreamSource {
   private async pollShard(streamArn: string, shardId: string): Promise<void> {
     const { streams, runtime, logger } = this.options;
     const pollIntervalMs = this.options.pollIntervalMs ?? 250;
-    let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' })))
-      .ShardIterator;
-    while (this.running && iterator) {
+    /** Sequence number of the last record handed on: where a renewed iterator resumes. */
+    let checkpoint: string | undefined;
+    let staleInARow = 0;
+    let iterator: string | undefined;
+    while (this.running) {
       let out;
       try {
+        iterator ??= (
+          await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ...iteratorStart(checkpoint, staleInARow > 1) }))
+        ).ShardIterator;
+        if (!iterator) return;
         out = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize }));
+        staleInARow = 0;
       } catch (error) {
-        logger.warn({ function: runtime.name, shardId, err: (error as Error).message }, 'GetRecords failed; retrying');
-        await sleep(1000);
+        if (isStaleIterator(error)) {
+          staleInARow++;
+          logger.info({ function: runtime.name, shardId, checkpoint, err: (error as Error).message }, 'shard iterator no longer valid; taking a new one');
+          iterator = undefined;
+        } else {
+          logger.warn({ function: runtime.name, shardId, err: (error as Error).message }, 'GetRecords failed; retrying');
+        }
+        await sleep(staleInARow === 1 ? 0 : 1000);
         continue;
       }
       const records = (out.Records ?? []).map((r) => toLambdaRecord(r, streamArn));
-      if (records.length > 0) await this.deliver(shardId, records);
+      if (records.length > 0) {
+        await this.deliver(shardId, records);
+        checkpoint = (out.Records!.at(-1)!.dynamodb?.SequenceNumber) ?? checkpoint;
+      }
+      // No next iterator: the shard is closed and fully read (its successor is polled on its own).
+      if (!out.NextShardIterator) return;
       iterator = out.NextShardIterator;
       if (records.length === 0) await sleep(pollIntervalMs);
     }

@@ -1,0 +1,94 @@
+// Reads a running stack's outcomes back from LocalStack for the end-to-end suites: processing-log
+// items, queue depths, thumbnails, and the messages that reach SQS subscriptions of the topics.
+import { QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { inboxQueueName } from '../../scripts/bootstrap-plan';
+import type { LocalClients } from '../../scripts/local-clients';
+import { eventually } from './docker';
+
+export type LogItem = Record<string, any> & { pk: string; sk: string; status: string; function: string };
+
+/** An SNS notification as an SQS subscription receives it (raw delivery off). */
+export interface Envelope {
+  Message: string;
+  MessageAttributes?: Record<string, { Value: string }>;
+}
+
+export class Probe {
+  private readonly urls = new Map<string, string>();
+  private readonly received = new Map<string, Envelope[]>();
+
+  constructor(readonly clients: LocalClients) {}
+
+  put(key: string, body: Buffer | string, contentType?: string) {
+    return this.clients.s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: key, Body: body, ContentType: contentType }));
+  }
+
+  async logItems(key: string): Promise<LogItem[]> {
+    const out = await this.clients.dynamodb.send(
+      new QueryCommand({ TableName: 'processing-log', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `uploads/${key}` } }, ConsistentRead: true }),
+    );
+    return (out.Items ?? []).map((i) => unmarshall(i) as LogItem);
+  }
+
+  logItem(key: string, timeoutMs = 90_000): Promise<LogItem> {
+    return eventually(async () => (await this.logItems(key))[0], `the processing-log item of ${key}`, timeoutMs);
+  }
+
+  /** Every item of the processing log. */
+  async scanLog(): Promise<LogItem[]> {
+    const items: LogItem[] = [];
+    let start: Record<string, any> | undefined;
+    do {
+      const out = await this.clients.dynamodb.send(new ScanCommand({ TableName: 'processing-log', ExclusiveStartKey: start, ConsistentRead: true }));
+      items.push(...(out.Items ?? []).map((i) => unmarshall(i) as LogItem));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  async thumbnailKeys(): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.clients.s3.send(new ListObjectsV2Command({ Bucket: 'thumbnails', ContinuationToken: token }));
+      keys.push(...(out.Contents ?? []).map((o) => o.Key!));
+      token = out.NextContinuationToken;
+    } while (token);
+    return keys;
+  }
+
+  async queueUrl(name: string): Promise<string> {
+    if (!this.urls.has(name)) this.urls.set(name, (await this.clients.sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!);
+    return this.urls.get(name)!;
+  }
+
+  /** Messages waiting plus messages received but not yet deleted. */
+  async queueDepth(name: string): Promise<number> {
+    const { Attributes: a } = await this.clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: await this.queueUrl(name), AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    );
+    return Number(a?.ApproximateNumberOfMessages ?? 0) + Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  }
+
+  /** Drains the SQS subscription of a topic into memory; returns every notification seen so far. */
+  async notifications(topic: string): Promise<Envelope[]> {
+    const queue = inboxQueueName(topic);
+    const url = await this.queueUrl(queue);
+    for (;;) {
+      const out = await this.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }));
+      const messages = out.Messages ?? [];
+      if (messages.length === 0) break;
+      this.received.set(queue, [...(this.received.get(queue) ?? []), ...messages.map((m) => JSON.parse(m.Body!) as Envelope)]);
+      await this.clients.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
+    }
+    return this.received.get(queue) ?? [];
+  }
+
+  /** The notifications of a topic about one key. */
+  async notificationsAbout(topic: string, key: string): Promise<Envelope[]> {
+    return (await this.notifications(topic)).filter((n) => (JSON.parse(n.Message) as { key?: string }).key === key);
+  }
+}
