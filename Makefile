@@ -61,6 +61,16 @@ build: node_modules ## Build the function images (+ the local Lambda service): [
 	@scripts/preflight.sh engine
 	@scripts/build-images.sh
 
+.PHONY: push
+push: build ## Push every image (or FUNCTION=) tagged with the git sha: AWS_ACCOUNT_ID= AWS_REGION= (ECR) or REGISTRY=host[:port] [ARCH=] [ALLOW_DIRTY=1]
+	npx tsx scripts/push/main.ts
+
+.PHONY: bench
+bench: node_modules ## Benchmarks beside peers and limits (thumbnails, CSV import, latency, images), into docs/benchmarks.md (~12 min)
+	@scripts/preflight.sh bench-tools
+	@$(MAKE) --no-print-directory up
+	npx tsx scripts/bench/main.ts
+
 .PHONY: bench-images
 bench-images: build ## Image size vs floor and cold start vs bare node, into docs/benchmarks.md
 	npx tsx scripts/bench-images.ts

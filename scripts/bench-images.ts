@@ -1,93 +1,13 @@
-// `make bench-images`: per function image, its size next to the floor (node + the shared libraries
-// it loads + sharp where used), and its cold start (docker run -> first response posted to the
-// Runtime API) next to `node -e 0` in the same image, measured side by side in one run.
-// Writes the table to stdout and into docs/benchmarks.md.
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { functions } from '#stack';
-import { functionEnvironment } from './generate-compose';
-import { offlineCases } from '../integration/support/offline-events';
-import { startRuntimeApi } from '../integration/support/runtime-api';
-import { LABEL, imageOf } from '../integration/support/docker';
+// `make bench-images`: image sizes and cold starts only (part of `make bench`), into docs/benchmarks.md.
+import { benchImageSection } from './bench/images';
+import { writeSection } from './bench/markdown';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const TARGET_MB: Record<string, number> = { thumbnail: 170 };
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const stats = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
-const fmt = (s: { median: number; min: number; max: number }) => `${s.median.toFixed(0)} (${s.min.toFixed(0)}-${s.max.toFixed(0)})`;
-const docker = (args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
-
-/** Bytes of node, of the shared libraries and of node_modules (sharp) inside the image. */
-function floorBytes(image: string): number {
-  const script = `const fs=require('fs'),p=require('path');let n=0;const walk=(d)=>{let s;try{s=fs.lstatSync(d)}catch{return}if(s.isDirectory()){for(const e of fs.readdirSync(d))walk(p.join(d,e))}else if(s.isFile())n+=s.size};for(const d of ['/usr/local/bin/node','/lib','/lib64','/usr/lib','/usr/lib64','/var/task/node_modules'])walk(d);console.log(n)`;
-  return Number(docker(['run', '--rm', '--entrypoint', '/usr/local/bin/node', image, '-e', script]));
-}
-
-async function coldStartMs(name: string): Promise<number> {
-  const api = await startRuntimeApi(name);
-  const env = Object.entries({ ...functionEnvironment(functions.find((f) => f.name === name)!), AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${api.port}` }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-  const started = performance.now();
-  const pending = api.runtime.invoke({ payload: Buffer.from(JSON.stringify(offlineCases[name]!.event)) });
-  const id = docker(['run', '-d', '--read-only', '--tmpfs', '/tmp', '--user', '993:993', '--network', 'host', '--label', `${LABEL}=true`, ...env, imageOf(name)]);
-  const result = await pending;
-  const elapsed = performance.now() - started;
-  docker(['rm', '-f', id]);
-  api.close();
-  if (!result.ok) throw new Error(`${name}: cold start invocation failed: ${JSON.stringify(result.error)}`);
-  return elapsed;
-}
-
-function bareNodeMs(name: string): number {
-  const started = performance.now();
-  docker(['run', '--rm', '--read-only', '--network', 'host', '--entrypoint', '/usr/local/bin/node', imageOf(name), '-e', '0']);
-  return performance.now() - started;
-}
-
-async function main(): Promise<void> {
-  const rows: string[] = [];
-  for (const fn of functions) {
-    const image = imageOf(fn.name);
-    const size = Number(docker(['image', 'inspect', '-f', '{{.Size}}', image]));
-    const floor = floorBytes(image);
-    const cold: number[] = [];
-    const bare: number[] = [];
-    // Interleaved, so both see the same machine state.
-    for (let i = 0; i < RUNS; i++) {
-      bare.push(bareNodeMs(fn.name));
-      cold.push(await coldStartMs(fn.name));
-    }
-    const target = TARGET_MB[fn.name] ?? 150;
-    const coldS = stats(cold);
-    const bareS = stats(bare);
-    rows.push(
-      `| ${fn.name} | ${(size / 1e6).toFixed(1)} | ${(floor / 1e6).toFixed(1)} | ${(size / floor).toFixed(2)} | <= ${target} ${size / 1e6 <= target ? 'met' : 'MISSED'} | ${fmt(coldS)} | ${fmt(bareS)} | ${(coldS.median / bareS.median).toFixed(2)}x ${coldS.median / bareS.median <= 2 ? 'met' : 'MISSED'} |`,
-    );
-    console.log(rows[rows.length - 1]);
-  }
-  const machine = `${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores, ${execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim()}, Docker ${docker(['version', '-f', '{{.Server.Version}}'])}`;
-  const section = [
-    '## Images and cold start',
-    '',
-    `Command: \`make bench-images\` (${RUNS} runs each, median with min-max). Machine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}.`,
-    'Size is the uncompressed image; the floor is node + the shared libraries in the image + sharp where used.',
-    'Cold start: from `docker run` of the read-only, non-root image to its first response posted to a Runtime API on 127.0.0.1;',
-    'bare node: `docker run ... node -e 0` of the same image, interleaved with it.',
-    '',
-    '| image | size MB | floor MB | size/floor | size target | cold start ms | bare node ms | cold/bare (target <= 2x) |',
-    '|---|---|---|---|---|---|---|---|',
-    ...rows,
-    '',
-  ].join('\n');
-  const file = 'docs/benchmarks.md';
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nEvery figure here was measured side by side in one run by the command named with it.\n\n';
-  const start = current.indexOf('## Images and cold start');
-  const rest = start < 0 ? '' : current.slice(start).replace(/^## Images and cold start[\s\S]*?(?=\n## |$)/, '');
-  writeFileSync(file, (start < 0 ? current : current.slice(0, start)) + section + rest.trimStart());
-  console.log(`\nwrote ${file}`);
-}
-
-main().catch((error: unknown) => {
-  console.error(`bench-images: ${(error as Error).message}`);
-  process.exitCode = 1;
-});
+benchImageSection(Number(process.env.BENCH_RUNS ?? 5), 'make bench-images')
+  .then((section) => {
+    writeSection('Images and cold start', section);
+    console.log('\nwrote docs/benchmarks.md');
+  })
+  .catch((error: unknown) => {
+    console.error(`bench-images: ${(error as Error).message}`);
+    process.exitCode = 1;
+  });

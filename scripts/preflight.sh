@@ -2,6 +2,7 @@
 # Checks that `make up` can work, each failure as one sentence saying what to do (exit 1).
 #   scripts/preflight.sh engine   # a Docker engine answers
 #   scripts/preflight.sh ports    # 4566 and 9001 are free, or already held by this stack
+#   scripts/preflight.sh bench-tools  # vipsthumbnail and ImageMagick for make bench
 set -euo pipefail
 
 fail() { echo "make up: $*" >&2; exit 1; }
@@ -20,8 +21,15 @@ check_port() {
   fail "port $port on 127.0.0.1 is already taken${owner:+ by compose project '$owner'}: stop what uses it (make down, or docker ps), then run make up again."
 }
 
+# make bench runs the peers beside our code: libvips' CLI and ImageMagick.
+check_bench_tools() {
+  command -v vipsthumbnail >/dev/null 2>&1 || { echo "make bench: vipsthumbnail is missing: install libvips-tools (apt-get install libvips-tools), then run make bench again." >&2; exit 1; }
+  convert -version 2>/dev/null | grep -q ImageMagick || { echo "make bench: ImageMagick's convert is missing: install imagemagick (apt-get install imagemagick), then run make bench again." >&2; exit 1; }
+}
+
 case "${1:-}" in
   engine) check_engine ;;
   ports) check_port 4566; check_port 9001 ;;
-  *) echo "usage: $0 engine|ports" >&2; exit 2 ;;
+  bench-tools) check_bench_tools ;;
+  *) echo "usage: $0 engine|ports|bench-tools" >&2; exit 2 ;;
 esac
