@@ -58,12 +58,20 @@ describeWithDocker('bursts with 2 replicas per function', () => {
   const eventQueues = functions.filter((f) => f.triggers.some((t) => t.type === 's3')).map((f) => `${f.name}-events`);
   const dlqs = functions.map((f) => `${f.name}-dlq`);
 
-  /** The log items under a prefix, once there are `expected` of them (or the deadline passes). */
-  const itemsUnder = (prefix: string, expected: number, timeoutMs: number) =>
-    eventually(async () => {
-      const items = (await probe.scanLog()).filter((i) => i.pk.includes(`/${prefix}/`));
-      return items.length >= expected ? items : undefined;
-    }, `${expected} processing-log items under ${prefix}/`, timeoutMs, 1_000);
+  /** The log items under a prefix, once there are `expected` of them; names the missing ones if not. */
+  async function itemsUnder(uploads: Upload[], prefix: string, timeoutMs: number): Promise<LogItem[]> {
+    const under = async () => (await probe.scanLog()).filter((i) => i.pk.includes(`/${prefix}/`));
+    try {
+      return await eventually(async () => {
+        const items = await under();
+        return items.length >= uploads.length ? items : undefined;
+      }, `${uploads.length} processing-log items under ${prefix}/`, timeoutMs, 1_000);
+    } catch (error) {
+      const logged = new Set((await under()).map((i) => i.pk));
+      const missing = uploads.filter((u) => !logged.has(`uploads/${u.key}`)).map((u) => u.key);
+      throw new Error(`${(error as Error).message}: ${logged.size} logged, ${missing.length} never processed, e.g. ${missing.slice(0, 5).join(', ')}`);
+    }
+  }
 
   const drained = () =>
     eventually(async () => ((await Promise.all(eventQueues.map((q) => probe.queueDepth(q)))).every((d) => d === 0) ? true : undefined), 'every event queue drained', 60_000);
@@ -94,7 +102,7 @@ describeWithDocker('bursts with 2 replicas per function', () => {
 
     await uploadAll(probe, uploads);
     const uploadedMs = Date.now() - started;
-    const items = await itemsUnder('burst', uploads.length, 600_000);
+    const items = await itemsUnder(uploads, 'burst', 200_000);
     const drainMs = Date.now() - started;
     await drained();
 
@@ -131,7 +139,7 @@ describeWithDocker('bursts with 2 replicas per function', () => {
     // Compose restarts it (restart: unless-stopped); here the suite does.
     execFileSync('docker', ['start', victim.getId()]);
 
-    const items = await itemsUnder('fault', uploads.length, 300_000);
+    const items = await itemsUnder(uploads, 'fault', 120_000);
     await drained();
     expectExactlyOnce(items, uploads);
     const thumbnails = new Set(await probe.thumbnailKeys());
