@@ -62,7 +62,10 @@ build: node_modules ## Build the function images (+ the local Lambda service): [
 	@scripts/build-images.sh
 
 .PHONY: push
-push: build ## Push every image (or FUNCTION=) tagged with the git sha: AWS_ACCOUNT_ID= AWS_REGION= (ECR) or REGISTRY=host[:port] [ARCH=] [ALLOW_DIRTY=1]
+push: node_modules ## Push every image (or FUNCTION=) tagged with the git sha: AWS_ACCOUNT_ID= AWS_REGION= (ECR) or REGISTRY=host[:port] [ARCH=] [ALLOW_DIRTY=1]
+	@# Refuse a dirty tree before spending a build on it (scripts/push/main.ts checks again).
+	@[ -z "$$(git status --porcelain 2>/dev/null)" ] || [ "$(ALLOW_DIRTY)" = 1 ] || { echo "push: the working tree has uncommitted changes, so the git sha would not describe the images: commit them, or set ALLOW_DIRTY=1" >&2; exit 1; }
+	@$(MAKE) --no-print-directory build
 	npx tsx scripts/push/main.ts
 
 .PHONY: bench

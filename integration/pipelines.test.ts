@@ -4,60 +4,40 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QueryCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetQueueUrlCommand, ReceiveMessageCommand, DeleteMessageCommand, SendMessageCommand, GetQueueAttributesCommand, type Message } from '@aws-sdk/client-sqs';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { SendMessageCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import sharp from 'sharp';
 import { inboxQueueName } from '../scripts/bootstrap-plan';
 import { jpeg } from '../functions/thumbnail/test-images';
 import { describeWithDocker, eventually, removeLabelledContainers } from './support/docker';
+import { Probe } from './support/probe';
 import { startStack, type RunningStack } from './support/stack';
 
 describeWithDocker('pipelines end to end', () => {
   let stack: RunningStack;
+  let probe: Probe;
   const clients = () => stack.localstack.clients;
 
   beforeAll(async () => {
     removeLabelledContainers();
     stack = await startStack();
+    probe = new Probe(clients());
   }, 300_000);
   afterAll(async () => {
     await stack?.stop();
   });
 
-  const queueUrl = async (name: string) => (await clients().sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!;
-  const put = (key: string, body: Buffer | string, contentType?: string) =>
-    clients().s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: key, Body: body, ContentType: contentType }));
-
-  async function logItems(key: string): Promise<Record<string, unknown>[]> {
-    const out = await clients().dynamodb.send(
-      new QueryCommand({ TableName: 'processing-log', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `uploads/${key}` } }, ConsistentRead: true }),
-    );
-    return (out.Items ?? []).map((i) => unmarshall(i));
-  }
-  const logItem = (key: string) => eventually(async () => (await logItems(key))[0], `the processing-log item of ${key}`, 90_000);
-
-  /** Messages seen on a queue so far, kept across calls (each is received once, then deleted). */
-  const seen = new Map<string, Message[]>();
-  async function receiveInto(queue: string): Promise<Record<string, unknown>[]> {
-    const url = await queueUrl(queue);
-    const out = await clients().sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 1, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }));
-    for (const m of out.Messages ?? []) {
-      seen.set(queue, [...(seen.get(queue) ?? []), m]);
-      await clients().sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }));
-    }
-    return (seen.get(queue) ?? []).map((m) => JSON.parse(m.Body!) as Record<string, unknown>);
-  }
-  const findMessage = (queue: string, match: (body: Record<string, unknown>) => boolean, timeoutMs = 60_000) =>
-    eventually(async () => (await receiveInto(queue)).find(match), `a matching message on ${queue}`, timeoutMs);
+  const findMessage = (queue: string, match: (body: Record<string, any>) => boolean, timeoutMs = 60_000) =>
+    eventually(async () => (await probe.messages(queue)).find(match), `a matching message on ${queue}`, timeoutMs);
 
   it('thumbnail: an EXIF-rotated photo becomes upright WebP thumbnails at every width, logged PROCESSED', async () => {
     const key = 'images/holiday photo+été.jpg';
-    await put(key, await jpeg(1600, 1200, 6), 'image/jpeg');
+    await probe.put(key, await jpeg(1600, 1200, 6), 'image/jpeg');
 
-    const item = await logItem(key);
+    const item = await probe.logItem(key);
 
     expect(item).toMatchObject({ status: 'PROCESSED', function: 'thumbnail', details: { widths: [128, 512, 1024], format: 'webp' } });
     const listed = await clients().s3.send(new ListObjectsV2Command({ Bucket: 'thumbnails', Prefix: `${key}/` }));
@@ -72,13 +52,13 @@ describeWithDocker('pipelines end to end', () => {
 
   it('thumbnail: re-uploading a key with new content is processed again, not taken for a duplicate', async () => {
     const key = 'images/reupload.jpg';
-    await put(key, await jpeg(400, 300), 'image/jpeg');
-    await logItem(key);
+    await probe.put(key, await jpeg(400, 300), 'image/jpeg');
+    await probe.logItem(key);
 
-    await put(key, await jpeg(800, 200), 'image/jpeg');
+    await probe.put(key, await jpeg(800, 200), 'image/jpeg');
 
     const items = await eventually(async () => {
-      const all = await logItems(key);
+      const all = await probe.logItems(key);
       return all.length >= 2 ? all : undefined;
     }, 'a second processing-log item after the re-upload', 90_000);
     expect(items.map((i) => i.status)).toEqual(['PROCESSED', 'PROCESSED']);
@@ -89,7 +69,7 @@ describeWithDocker('pipelines end to end', () => {
 
   it('notify: every upload is published to SNS with filterable attributes', async () => {
     const key = 'images/notify me.png';
-    await put(key, await sharp({ create: { width: 8, height: 8, channels: 3, background: '#00f' } }).png().toBuffer(), 'image/png');
+    await probe.put(key, await sharp({ create: { width: 8, height: 8, channels: 3, background: '#00f' } }).png().toBuffer(), 'image/png');
 
     const envelope = await findMessage(inboxQueueName('upload-notifications'), (b) => JSON.parse(String(b.Message)).key === key);
 
@@ -99,9 +79,9 @@ describeWithDocker('pipelines end to end', () => {
 
   it('csv-import: typed rows land in DynamoDB, bad rows in a report, a summary in the log', async () => {
     const key = 'imports/team 2026.csv';
-    await put(key, '\uFEFFid,name,email,age,active\r\np-1,"Lovelace, Ada",ada@example.com,36,true\r\np-2,Bob,bob@example.com,not-a-number,false\r\n,Nobody,,,\r\np-3,Cy,cy@example.com,41,no\r\n', 'text/csv');
+    await probe.put(key, '\uFEFFid,name,email,age,active\r\np-1,"Lovelace, Ada",ada@example.com,36,true\r\np-2,Bob,bob@example.com,not-a-number,false\r\n,Nobody,,,\r\np-3,Cy,cy@example.com,41,no\r\n', 'text/csv');
 
-    const item = await logItem(key);
+    const item = await probe.logItem(key);
 
     expect(item).toMatchObject({ status: 'PROCESSED', details: { rowsRead: 4, rowsWritten: 2, rowsRejected: 2, reportKey: `reports/${key}.errors.csv` } });
     const row = await clients().dynamodb.send(new GetItemCommand({ TableName: 'imported-rows', Key: { id: { S: 'p-1' } } }));
@@ -114,9 +94,9 @@ describeWithDocker('pipelines end to end', () => {
 
   it('audit: a file that is not an image is logged FAILED and alerted once, even when its event is delivered twice', async () => {
     const key = 'images/notes.png';
-    await put(key, 'these are notes, not a png', 'image/png');
+    await probe.put(key, 'these are notes, not a png', 'image/png');
 
-    const item = await logItem(key);
+    const item = await probe.logItem(key);
     expect(item).toMatchObject({ status: 'FAILED', reason: expect.stringMatching(/not a decodable image/) });
     const alert = await findMessage(inboxQueueName('processing-alerts'), (b) => JSON.parse(String(b.Message)).key === key);
     expect(alert.MessageAttributes).toMatchObject({ function: { Value: 'thumbnail' }, status: { Value: 'FAILED' } });
@@ -131,17 +111,20 @@ describeWithDocker('pipelines end to end', () => {
         },
       ],
     };
-    const events = await queueUrl('thumbnail-events');
+    const events = await probe.queueUrl('thumbnail-events');
     await clients().sqs.send(new SendMessageCommand({ QueueUrl: events, MessageBody: JSON.stringify(event) }));
     await eventually(async () => {
       const { Attributes } = await clients().sqs.send(new GetQueueAttributesCommand({ QueueUrl: events, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
       return Attributes?.ApproximateNumberOfMessages === '0' && Attributes.ApproximateNumberOfMessagesNotVisible === '0' ? true : undefined;
     }, 'the redelivered event to be consumed');
-    expect(await logItems(key)).toHaveLength(1);
+    expect(await probe.logItems(key)).toHaveLength(1);
     // The stream would carry a second INSERT within a few seconds: watch the alerts for that long.
     const watchUntil = Date.now() + 5_000;
     let alerts: Record<string, unknown>[] = [];
-    while (Date.now() < watchUntil) alerts = await receiveInto(inboxQueueName('processing-alerts'));
+    while (Date.now() < watchUntil) {
+      alerts = await probe.messages(inboxQueueName('processing-alerts'));
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
     expect(alerts.filter((b) => JSON.parse(String(b.Message)).key === key)).toHaveLength(1);
   });
 

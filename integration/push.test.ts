@@ -165,4 +165,4 @@ describeWithDocker('make push to a real registry', () => {
     expect(result.err).toMatch(sentence);
     expect(result.err.split('\n')).toHaveLength(1);
   });
-});
+}, { commands: [['docker-registry', 'apt-get install docker-registry']] });

@@ -16,19 +16,32 @@ export function dockerAvailable(): boolean {
   }
 }
 
+const onPath = (command: string): boolean => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /**
- * `describe` when a Docker engine answers. Outside CI a missing engine skips the suite with a
- * message; in CI (CI=true) it is a failure, never a silent skip.
+ * `describe` when a Docker engine answers (and the `commands` the suite runs are installed).
+ * Outside CI a missing one skips the suite with a message saying what to install; in CI (CI=true)
+ * it is a failure, never a silent skip.
  */
-export function describeWithDocker(name: string, body: () => void): void {
-  if (dockerAvailable()) return describe(name, body);
+export function describeWithDocker(name: string, body: () => void, { commands = [] as Array<[command: string, install: string]> } = {}): void {
+  const missing = !dockerAvailable()
+    ? 'no Docker engine answers (start Docker to run the integration suites)'
+    : commands.filter(([command]) => !onPath(command)).map(([command, install]) => `${command} is not installed (${install})`).join('; ');
+  if (!missing) return describe(name, body);
   if (process.env.CI === 'true') {
-    describe(name, () => it('needs a Docker engine', () => {
-      throw new Error('no Docker engine answers, and CI=true: integration suites must run in CI');
+    describe(name, () => it('has what it needs', () => {
+      throw new Error(`${missing}, and CI=true: integration suites must run in CI`);
     }));
     return;
   }
-  console.warn(`skipping "${name}": no Docker engine answers (start Docker to run the integration suites)`);
+  console.warn(`skipping "${name}": ${missing}`);
   describe.skip(name, body);
 }
 

@@ -18,7 +18,7 @@ export interface Envelope {
 
 export class Probe {
   private readonly urls = new Map<string, string>();
-  private readonly received = new Map<string, Envelope[]>();
+  private readonly received = new Map<string, Record<string, any>[]>();
 
   constructor(readonly clients: LocalClients) {}
 
@@ -73,18 +73,22 @@ export class Probe {
     return Number(a?.ApproximateNumberOfMessages ?? 0) + Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0);
   }
 
-  /** Drains the SQS subscription of a topic into memory; returns every notification seen so far. */
-  async notifications(topic: string): Promise<Envelope[]> {
-    const queue = inboxQueueName(topic);
+  /** Drains a queue into memory (each message received once, then deleted); returns every body seen so far. */
+  async messages(queue: string): Promise<Record<string, any>[]> {
     const url = await this.queueUrl(queue);
     for (;;) {
       const out = await this.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }));
       const messages = out.Messages ?? [];
       if (messages.length === 0) break;
-      this.received.set(queue, [...(this.received.get(queue) ?? []), ...messages.map((m) => JSON.parse(m.Body!) as Envelope)]);
+      this.received.set(queue, [...(this.received.get(queue) ?? []), ...messages.map((m) => JSON.parse(m.Body!) as Record<string, any>)]);
       await this.clients.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
     }
     return this.received.get(queue) ?? [];
+  }
+
+  /** Every notification of a topic seen so far, through its SQS subscription. */
+  async notifications(topic: string): Promise<Envelope[]> {
+    return (await this.messages(inboxQueueName(topic))) as Envelope[];
   }
 
   /** The notifications of a topic about one key. */
