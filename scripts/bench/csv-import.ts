@@ -33,7 +33,17 @@ interface WorkerResult {
   peakRssMb: number;
 }
 
+/** One import; a run that dies (LocalStack dropped the S3 stream: "aborted") is tried once more, and says so. */
 function worker(mode: string, args: string[], endpoint: string): WorkerResult {
+  try {
+    return workerOnce(mode, args, endpoint);
+  } catch (error) {
+    console.log(`  ${mode}: run failed (${(error as Error).message.split('\n').slice(-2).join(' ').trim()}); trying once more`);
+    return workerOnce(mode, args, endpoint);
+  }
+}
+
+function workerOnce(mode: string, args: string[], endpoint: string): WorkerResult {
   const out = execFileSync('npx', ['tsx', 'scripts/bench/csv-worker.ts', mode, ...args], {
     encoding: 'utf8',
     env: { ...process.env, AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
