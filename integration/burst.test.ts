@@ -3,7 +3,7 @@
 // every alert, queues drained and DLQs empty; then a function container is killed in the middle
 // of a second burst, and after it restarts every event is still processed exactly once.
 import { execFileSync } from 'node:child_process';
-import { functions } from '#stack';
+import { dlqName, eventQueueName, functions } from '#stack';
 import { jpeg } from '../functions/thumbnail/test-images';
 import { describeWithDocker, eventually, removeLabelledContainers } from './support/docker';
 import { Probe, type LogItem } from './support/probe';
@@ -55,8 +55,8 @@ const countBy = (values: string[]) => values.reduce<Record<string, number>>((acc
 describeWithDocker('bursts with 2 replicas per function', () => {
   let stack: RunningStack;
   let probe: Probe;
-  const eventQueues = functions.filter((f) => f.triggers.some((t) => t.type === 's3')).map((f) => `${f.name}-events`);
-  const dlqs = functions.map((f) => `${f.name}-dlq`);
+  const eventQueues = functions.filter((f) => f.triggers.some((t) => t.type === 's3')).map(eventQueueName);
+  const dlqs = functions.map(dlqName);
 
   /** The log items under a prefix, once there are `expected` of them; names the missing ones if not. */
   async function itemsUnder(uploads: Upload[], prefix: string, timeoutMs: number): Promise<LogItem[]> {
@@ -86,6 +86,14 @@ describeWithDocker('bursts with 2 replicas per function', () => {
     expect(wrong).toEqual([]);
   }
 
+  /** Every width of every good image is in the thumbnails bucket, and no DLQ holds anything. */
+  async function expectOutputsComplete(uploads: Upload[]): Promise<void> {
+    const thumbnails = new Set(await probe.thumbnailKeys());
+    const missing = uploads.filter((u) => u.function === 'thumbnail' && u.status === 'PROCESSED').flatMap((u) => WIDTHS.map((w) => `${u.key}/${w}.webp`)).filter((k) => !thumbnails.has(k));
+    expect(missing).toEqual([]);
+    for (const dlq of dlqs) expect([dlq, await probe.queueDepth(dlq)]).toEqual([dlq, 0]);
+  }
+
   beforeAll(async () => {
     removeLabelledContainers();
     // A container killed mid-invocation is noticed at the deadline: keep it short.
@@ -108,11 +116,7 @@ describeWithDocker('bursts with 2 replicas per function', () => {
 
     console.log(`burst: 300 uploads in ${uploadedMs} ms, all processed after ${(drainMs / 1000).toFixed(1)} s: ${(300 / (drainMs / 1000)).toFixed(1)} uploads/s with 2 replicas per function`);
     expectExactlyOnce(items, uploads);
-    const goodImages = uploads.filter((u) => u.function === 'thumbnail' && u.status === 'PROCESSED');
-    const thumbnails = new Set(await probe.thumbnailKeys());
-    const missing = goodImages.flatMap((u) => WIDTHS.map((w) => `${u.key}/${w}.webp`)).filter((k) => !thumbnails.has(k));
-    expect(missing).toEqual([]);
-    for (const dlq of dlqs) expect([dlq, await probe.queueDepth(dlq)]).toEqual([dlq, 0]);
+    await expectOutputsComplete(uploads);
 
     // notify saw every upload once; audit alerted every FAILED item once.
     const notified = await eventually(async () => {
@@ -142,9 +146,6 @@ describeWithDocker('bursts with 2 replicas per function', () => {
     const items = await itemsUnder(uploads, 'fault', 120_000);
     await drained();
     expectExactlyOnce(items, uploads);
-    const thumbnails = new Set(await probe.thumbnailKeys());
-    const missing = uploads.filter((u) => u.function === 'thumbnail' && u.status === 'PROCESSED').flatMap((u) => WIDTHS.map((w) => `${u.key}/${w}.webp`)).filter((k) => !thumbnails.has(k));
-    expect(missing).toEqual([]);
-    for (const dlq of dlqs) expect([dlq, await probe.queueDepth(dlq)]).toEqual([dlq, 0]);
+    await expectOutputsComplete(uploads);
   });
 });

@@ -7,9 +7,10 @@ import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { eventQueueName, findFunction } from '#stack';
 import { describeWithDocker, eventually, removeLabelledContainers } from './support/docker';
+import { Probe } from './support/probe';
 import { startStack, type RunningStack } from './support/stack';
 
 const FUNCTION = 'notify'; // the slot the stand-in runs in: its S3 trigger covers images/
@@ -66,12 +67,9 @@ describeWithDocker('local Lambda service with function containers', () => {
     expect(logs).toMatch(new RegExp(`task timed out after ${TIMEOUT_SECONDS} seconds`));
     expect(logs).toMatch(/restarted timed-out container/);
     // Deleted from its queue only after the successful retry: nothing left to deliver again.
-    const sqs = stack.localstack.clients.sqs;
-    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: `${FUNCTION}-events` }));
-    await eventually(async () => {
-      const { Attributes: a } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-      return a?.ApproximateNumberOfMessages === '0' && a.ApproximateNumberOfMessagesNotVisible === '0' ? true : undefined;
-    }, `the ${FUNCTION}-events queue drained`, 30_000);
+    const queue = eventQueueName(findFunction(FUNCTION)!);
+    const probe = new Probe(stack.localstack.clients);
+    await eventually(async () => ((await probe.queueDepth(queue)) === 0 ? true : undefined), `the ${queue} queue drained`, 30_000);
     expect(processed().filter((k) => k === key)).toHaveLength(1);
   });
 

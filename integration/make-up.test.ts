@@ -2,14 +2,13 @@
 // or `aws --endpoint-url` where awslocal is absent) uploads the bundled photo and CSV, then the
 // outputs are read back from LocalStack on 127.0.0.1:4566 and checked.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { DeleteMessageCommand, GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import sharp from 'sharp';
-import { inboxQueueName } from '../scripts/bootstrap-plan';
 import { destroyClients, localClients } from '../scripts/local-clients';
 import { describeWithDocker, eventually } from './support/docker';
+import { Probe } from './support/probe';
 
 const ROOT = `${__dirname}/..`;
 const cliEnv = { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1' };
@@ -42,18 +41,12 @@ describeWithDocker('make up, then awslocal s3 cp', () => {
     if (!leaveRunning) make('down');
   }, 120_000);
 
-  const logItem = (key: string) =>
-    eventually(async () => {
-      const out = await clients.dynamodb.send(
-        new QueryCommand({ TableName: 'processing-log', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `uploads/${key}` } }, ConsistentRead: true }),
-      );
-      return out.Items?.[0] && unmarshall(out.Items[0]);
-    }, `the processing-log item of ${key}`, 120_000);
+  const probe = new Probe(clients);
 
   it('the photo becomes upright thumbnails at 128, 512 and 1024 px, logged PROCESSED, and is announced on SNS', async () => {
     cli('s3', 'cp', '--only-show-errors', 'samples/photo.jpg', `s3://uploads/${photoKey}`);
 
-    const item = await logItem(photoKey);
+    const item = await probe.logItem(photoKey, 120_000);
     expect(item).toMatchObject({ function: 'thumbnail', status: 'PROCESSED' });
     // samples/photo.jpg carries EXIF orientation 6: the thumbnails come out turned upright.
     const source = await sharp(`${ROOT}/samples/photo.jpg`).metadata();
@@ -66,25 +59,15 @@ describeWithDocker('make up, then awslocal s3 cp', () => {
       expect([meta.format, meta.width, meta.height]).toEqual(['webp', width, height]);
     }
 
-    const inbox = (await clients.sqs.send(new GetQueueUrlCommand({ QueueName: inboxQueueName('upload-notifications') }))).QueueUrl!;
-    const note = await eventually(async () => {
-      const out = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: inbox, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-      let found: Record<string, any> | undefined;
-      for (const m of out.Messages ?? []) {
-        const envelope = JSON.parse(m.Body!) as Record<string, any>;
-        if (JSON.parse(envelope.Message as string).key === photoKey) found = envelope;
-        await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: inbox, ReceiptHandle: m.ReceiptHandle }));
-      }
-      return found;
-    }, `the SNS notification of ${photoKey}`, 60_000);
-    expect(JSON.parse(note.Message as string)).toMatchObject({ bucket: 'uploads', key: photoKey, contentType: 'image/jpeg' });
+    const note = await eventually(async () => (await probe.notificationsAbout('upload-notifications', photoKey))[0], `the SNS notification of ${photoKey}`, 60_000);
+    expect(JSON.parse(note.Message)).toMatchObject({ bucket: 'uploads', key: photoKey, contentType: 'image/jpeg' });
     expect(note.MessageAttributes).toMatchObject({ keyPrefix: { Value: 'images/' }, bucket: { Value: 'uploads' } });
   });
 
   it('the CSV becomes typed rows in DynamoDB, its bad rows a report, its summary a PROCESSED item', async () => {
     cli('s3', 'cp', '--only-show-errors', 'samples/people.csv', `s3://uploads/${csvKey}`);
 
-    const item = await logItem(csvKey);
+    const item = await probe.logItem(csvKey, 120_000);
     // samples/people.csv: 12 rows, of which one has no id and one an age that is not a number.
     expect(item).toMatchObject({ function: 'csv-import', status: 'PROCESSED', details: { rowsRead: 12, rowsWritten: 10, rowsRejected: 2 } });
     const row = async (id: string) => unmarshall((await clients.dynamodb.send(new GetItemCommand({ TableName: 'imported-rows', Key: { id: { S: id } }, ConsistentRead: true }))).Item!);

@@ -7,12 +7,11 @@ import { functionEnvironment } from '../generate-compose';
 import { offlineCases } from '../../integration/support/offline-events';
 import { startRuntimeApi } from '../../integration/support/runtime-api';
 import { LABEL, imageOf } from '../../integration/support/docker';
+import { formatSummary, summarize, type Summary } from './stats';
 
 const TARGET_MB: Record<string, number> = { thumbnail: 170 };
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const stats = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
-const fmt = (s: { median: number; min: number; max: number }) => `${s.median.toFixed(0)} (${s.min.toFixed(0)}-${s.max.toFixed(0)})`;
+const fmt = (s: Summary) => formatSummary(s, 0);
 const docker = (args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
 
 /** Bytes of node, of the shared libraries and of node_modules (sharp) inside the image. */
@@ -57,8 +56,8 @@ export async function benchImageSection(runs: number, command: string): Promise<
       cold.push(await coldStartMs(fn.name));
     }
     const target = TARGET_MB[fn.name] ?? 150;
-    const coldS = stats(cold);
-    const bareS = stats(bare);
+    const coldS = summarize(cold);
+    const bareS = summarize(bare);
     rows.push(
       `| ${fn.name} | ${(size / 1e6).toFixed(1)} | ${(floor / 1e6).toFixed(1)} | ${(size / floor).toFixed(2)} | <= ${target} ${size / 1e6 <= target ? 'met' : 'MISSED'} | ${fmt(coldS)} | ${fmt(bareS)} | ${(coldS.median / bareS.median).toFixed(2)}x ${coldS.median / bareS.median <= 2 ? 'met' : 'MISSED'} |`,
     );
