@@ -17,5 +17,6 @@ export const sharedJestConfig = {
   moduleNameMapper: {
     '^#shared/(.*)$': '<rootDir>/functions/shared/$1',
     '^#stack$': '<rootDir>/stack/stack.ts',
+    '^#stack/(.*)$': '<rootDir>/stack/$1',
   },
 };

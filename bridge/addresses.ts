@@ -1,7 +1,8 @@
 // Where the local Lambda service listens. aws-lambda-ric accepts only `host:port` in
 // AWS_LAMBDA_RUNTIME_API (no path), so each function gets a Runtime API port of its own:
 // the containers of one function poll one port, and the port tells the service which function.
-import { functions, type FunctionSpec } from '#stack';
+import { functions } from '#stack';
+import type { FunctionSpec } from '#stack/model';
 
 /** The Invoke API (`aws lambda invoke --endpoint-url http://127.0.0.1:9001`) and /health. */
 export const BRIDGE_PORT = 9001;

@@ -26,7 +26,7 @@ export interface FunctionError {
 
 export type InvocationResult =
   | { ok: true; payload: Buffer; durationMs: number; requestId: string }
-  | { ok: false; error: FunctionError; kind: 'Unhandled' | 'TimedOut' | 'InitError'; durationMs: number; requestId: string };
+  | { ok: false; error: FunctionError; kind: 'Unhandled' | 'TimedOut' | 'InitError' | 'ExitError'; durationMs: number; requestId: string };
 
 interface Pending {
   request: InvocationRequest;
@@ -63,6 +63,7 @@ export class FunctionRuntime {
   private readonly pollers: Poller[] = [];
   private readonly running = new Map<string, Running>();
   private lastInitError: FunctionError | undefined;
+  private claims = 0;
   private readonly now: () => number;
 
   constructor(private readonly options: FunctionRuntimeOptions) {
@@ -84,6 +85,38 @@ export class FunctionRuntime {
 
   get queued(): number {
     return this.queue.length;
+  }
+
+  /**
+   * An event source asks for a container before it receives work from its queue, so that what it
+   * receives runs at once instead of waiting in the service while its visibility timeout runs out.
+   * True (and counted) when a container is idle that no queued invocation or other claim waits for;
+   * the caller must `unclaim()` once it has invoked, or received nothing. Direct invocations ignore
+   * claims: at worst a claimed batch waits one invocation long, well inside its visibility timeout.
+   */
+  claim(): boolean {
+    if (this.pollers.length - this.queue.length - this.claims <= 0) return false;
+    this.claims++;
+    return true;
+  }
+
+  unclaim(): void {
+    this.claims = Math.max(0, this.claims - 1);
+  }
+
+  /**
+   * The container behind `worker` exited (crash, OOM, kill): its invocation fails at once, as
+   * Lambda reports a runtime that exited, instead of at its deadline.
+   */
+  workerExited(worker: string, error: FunctionError): number {
+    let failed = 0;
+    for (const [requestId, run] of [...this.running]) {
+      if (run.worker !== worker) continue;
+      this.finish(requestId);
+      run.resolve({ ok: false, kind: 'ExitError', error: { ...error, errorMessage: `RequestId: ${requestId} Error: ${error.errorMessage}` }, durationMs: this.now() - run.startedAt, requestId });
+      failed++;
+    }
+    return failed;
   }
 
   /** Queues an invocation; resolves when a container finished it (or it failed or timed out). */

@@ -1,15 +1,36 @@
-// The Lambda Invoke API (2015-03-31) for `aws lambda invoke --endpoint-url` and LambdaClient:
-// RequestResponse (payload back), Event (202, queued with retries), DryRun (204).
+// The Lambda API (2015-03-31) for `aws lambda ... --endpoint-url` and LambdaClient:
+//   POST /functions/{name}/invocations     Invoke: RequestResponse (payload back), Event (202 once
+//                                          stored), DryRun (204)
+//   GET  /functions/                       ListFunctions
+//   GET  /functions/{name}                 GetFunction
+//   GET  /functions/{name}/configuration   GetFunctionConfiguration
+//   GET  /event-source-mappings/           ListEventSourceMappings
+// Read-only control plane: what the stack description declares, as AWS would describe it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FunctionRuntime } from './function-runtime';
-import { readBody, send } from './http-util';
+import type { FunctionSpec } from '#stack/model';
+import type { EventSourceMapping } from '#stack/topology';
+import type { FunctionRuntime, InvocationResult } from './function-runtime';
+import { MAX_PAYLOAD_BYTES, readBody, send } from './http-util';
 
 export interface InvokeApiDeps {
   runtimes: ReadonlyMap<string, FunctionRuntime>;
+  functions: readonly FunctionSpec[];
+  mappings: readonly EventSourceMapping[];
   functionArn: (name: string) => string;
-  /** Queues an Event invocation (retries and destination are the caller's business). */
-  invokeAsync: (runtime: FunctionRuntime, payload: Buffer) => void;
+  /** ARN of a queue or of a table's stream, for ListEventSourceMappings. */
+  sourceArn: (mapping: EventSourceMapping) => string;
+  /** The function's environment as its containers get it. */
+  environment: (fn: FunctionSpec) => Record<string, string>;
+  imageUri: (fn: FunctionSpec) => string;
+  /** Stores an Event invocation durably; resolves with its request id (then the 202 is due). */
+  invokeEvent: (runtime: FunctionRuntime, payload: Buffer) => Promise<string>;
+  /** The largest Event payload accepted. */
+  maxEventPayloadBytes: number;
+  /** False while shutting down: no new Event invocation is accepted then. */
+  accepting: () => boolean;
+  onInvoked?: (name: string, result: InvocationResult) => void;
   health: () => object;
+  startedAt?: Date;
 }
 
 /** `name`, `name:qualifier`, `123456789012:function:name` or a full ARN -> `name`. */
@@ -24,19 +45,91 @@ export function functionNameFrom(raw: string): string {
 const awsError = (res: ServerResponse, status: number, type: string, message: string) =>
   send(res, status, { Type: 'User', message }, { 'x-amzn-ErrorType': type });
 
+/** Lambda's LastModified format: 2026-11-24T10:00:00.000+0000. */
+const lambdaDate = (date: Date) => date.toISOString().replace('Z', '+0000');
+
+export function functionConfiguration(fn: FunctionSpec, deps: Pick<InvokeApiDeps, 'functionArn' | 'environment' | 'startedAt'>) {
+  return {
+    FunctionName: fn.name,
+    FunctionArn: deps.functionArn(fn.name),
+    Description: fn.description,
+    PackageType: 'Image',
+    Timeout: fn.timeoutSeconds,
+    MemorySize: fn.memoryMb,
+    Environment: { Variables: deps.environment(fn) },
+    Architectures: ['x86_64'],
+    Version: '$LATEST',
+    State: 'Active',
+    LastUpdateStatus: 'Successful',
+    LastModified: lambdaDate(deps.startedAt ?? new Date()),
+    CodeSize: 0,
+    EphemeralStorage: { Size: 512 },
+    TracingConfig: { Mode: 'PassThrough' },
+    LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${fn.name}` },
+  };
+}
+
+export function eventSourceMappingConfiguration(m: EventSourceMapping, deps: Pick<InvokeApiDeps, 'functionArn' | 'sourceArn'>) {
+  const common = {
+    UUID: `${m.function}-${m.kind === 'sqs' ? m.queue : m.table}`,
+    EventSourceArn: deps.sourceArn(m),
+    FunctionArn: deps.functionArn(m.function),
+    BatchSize: m.batchSize,
+    MaximumBatchingWindowInSeconds: m.maximumBatchingWindowInSeconds,
+    FunctionResponseTypes: m.reportBatchItemFailures ? ['ReportBatchItemFailures'] : [],
+    State: 'Enabled',
+  };
+  if (m.kind === 'sqs') return common;
+  return {
+    ...common,
+    StartingPosition: m.startingPosition,
+    MaximumRetryAttempts: m.maximumRetryAttempts,
+    MaximumRecordAgeInSeconds: m.maximumRecordAgeInSeconds,
+    BisectBatchOnFunctionError: m.bisectBatchOnFunctionError,
+    DestinationConfig: { OnFailure: { Destination: m.onFailure } },
+  };
+}
+
 export function invokeApiHandler(deps: InvokeApiDeps) {
+  const findFunction = (raw: string) => deps.functions.find((f) => f.name === functionNameFrom(raw));
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://bridge');
-    if (req.method === 'GET' && url.pathname === '/health') return send(res, 200, deps.health());
-    const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(url.pathname);
-    if (!match || req.method !== 'POST') return awsError(res, 404, 'UnknownOperationException', `Unknown operation ${req.method} ${url.pathname}`);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://bridge');
+      decodeURIComponent(url.pathname);
+    } catch {
+      return awsError(res, 400, 'InvalidParameterValueException', 'The request path is not valid');
+    }
+    const path = url.pathname;
+    if (req.method === 'GET' && path === '/health') return send(res, 200, deps.health());
+    if (req.method === 'GET' && /^\/2015-03-31\/functions\/?$/.test(path)) {
+      return send(res, 200, { Functions: deps.functions.map((fn) => functionConfiguration(fn, deps)) });
+    }
+    if (req.method === 'GET' && /^\/2015-03-31\/event-source-mappings\/?$/.test(path)) {
+      const only = url.searchParams.get('FunctionName');
+      const mappings = deps.mappings.filter((m) => !only || m.function === functionNameFrom(only));
+      return send(res, 200, { EventSourceMappings: mappings.map((m) => eventSourceMappingConfiguration(m, deps)) });
+    }
+    const read = /^\/2015-03-31\/functions\/([^/]+)(\/configuration)?\/?$/.exec(path);
+    if (req.method === 'GET' && read) {
+      const fn = findFunction(read[1]!);
+      if (!fn) return awsError(res, 404, 'ResourceNotFoundException', `Function not found: ${deps.functionArn(functionNameFrom(read[1]!))}`);
+      const configuration = functionConfiguration(fn, deps);
+      if (read[2]) return send(res, 200, configuration);
+      return send(res, 200, { Configuration: configuration, Code: { RepositoryType: 'ECR', ImageUri: deps.imageUri(fn) } });
+    }
+    const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(path);
+    if (!match || req.method !== 'POST') return awsError(res, 404, 'UnknownOperationException', `Unknown operation ${req.method} ${path}`);
 
     const name = functionNameFrom(match[1]!);
     const runtime = deps.runtimes.get(name);
     if (!runtime) return awsError(res, 404, 'ResourceNotFoundException', `Function not found: ${deps.functionArn(name)}`);
-    const payload = await readBody(req);
+    const type = (req.headers['x-amz-invocation-type'] as string | undefined) ?? 'RequestResponse';
+    if (!['RequestResponse', 'Event', 'DryRun'].includes(type)) return awsError(res, 400, 'InvalidParameterValueException', `Unsupported invocation type ${type}`);
+    const limit = type === 'Event' ? deps.maxEventPayloadBytes : MAX_PAYLOAD_BYTES;
+    const payload = await readBody(req, limit);
     if (payload === 'too-large') {
-      return awsError(res, 413, 'RequestTooLargeException', 'Request must be smaller than 6291456 bytes for the InvokeFunction operation');
+      return awsError(res, 413, 'RequestTooLargeException', `Request must be smaller than ${limit} bytes for the InvokeFunction operation`);
     }
     const body = payload.length === 0 ? Buffer.from('{}') : payload;
     try {
@@ -45,15 +138,15 @@ export function invokeApiHandler(deps: InvokeApiDeps) {
       return awsError(res, 400, 'InvalidRequestContentException', 'Could not parse request body into json');
     }
 
-    const type = (req.headers['x-amz-invocation-type'] as string | undefined) ?? 'RequestResponse';
     if (type === 'DryRun') return send(res, 204);
     if (type === 'Event') {
-      deps.invokeAsync(runtime, body);
-      return send(res, 202, '', { 'X-Amz-Executed-Version': '$LATEST' });
+      if (!deps.accepting()) return awsError(res, 503, 'ServiceException', 'The local Lambda service is shutting down; the event was not accepted');
+      const requestId = await deps.invokeEvent(runtime, body);
+      return send(res, 202, '', { 'X-Amz-Executed-Version': '$LATEST', 'x-amzn-RequestId': requestId });
     }
-    if (type !== 'RequestResponse') return awsError(res, 400, 'InvalidParameterValueException', `Unsupported invocation type ${type}`);
 
     const result = await runtime.invoke({ payload: body });
+    deps.onInvoked?.(name, result);
     const headers: Record<string, string> = { 'X-Amz-Executed-Version': '$LATEST', 'x-amzn-RequestId': result.requestId };
     // Container logs go to `docker compose logs`; the tail carries the request's summary line.
     if (req.headers['x-amz-log-type'] === 'Tail') {

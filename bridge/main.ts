@@ -1,144 +1,184 @@
 // The local Lambda service ("bridge"): runs the stack's functions as containers polling its
-// Runtime API, serves the Invoke API, and drives the event sources from stack/stack.ts.
+// Runtime API, serves the Lambda API, and runs the event source mappings of stack/topology.ts
+// as AWS would: SQS, DynamoDB Streams, and the queue of Event invocations.
 //   AWS_ENDPOINT_URL=http://127.0.0.1:4566 npx tsx bridge/main.ts
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import pino from 'pino';
 import { z } from 'zod';
-import { ACCOUNT_ID, REGION, dlqName, eventQueueName, functions, type FunctionSpec } from '#stack';
+import { stack } from '#stack';
+import { functionArn, LOCAL_REGION, localEnvironment, queueArn } from '#stack/local';
+import { topology, type EventSourceMapping } from '#stack/topology';
 import { sleep } from '#shared/backoff';
 import { loadConfig } from '#shared/config';
 import { BRIDGE_PORT, runtimeApiPort } from './addresses';
-import { invokeAsync, type DestinationRecord } from './async-invoke';
-import { dockerRestarter } from './docker-restarter';
+import { Containers, type ContainerExit } from './containers';
+import { AsyncPoller, enqueueEvent, ensureAsyncQueue, MAX_ASYNC_PAYLOAD_BYTES, type AsyncQueue } from './esm/async-poller';
+import { DynamoCheckpointStore } from './esm/checkpoints';
+import type { FailureRecord } from './esm/failure-records';
+import { EsmWorker, type Poller } from './esm/poller';
+import { SqsPoller } from './esm/sqs-poller';
+import { StreamPoller } from './esm/stream-poller';
 import { FunctionRuntime } from './function-runtime';
 import { startHttpServer } from './http-server';
 import { invokeApiHandler } from './invoke-api';
 import { runtimeApiHandler } from './runtime-api';
-import { SqsS3Source } from './sqs-s3-source';
-import { StreamSource } from './stream-source';
-import { parseTimeoutOverrides } from './timeout-overrides';
+
+const seconds = (name: string) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((p) => Number(p.trim())))
+    .refine((d) => d.length > 0 && d.every((n) => Number.isInteger(n) && n >= 0 && n <= 900), `${name} must be comma-separated whole seconds (0-900)`);
 
 const config = loadConfig(
   z.object({
     BRIDGE_PORT: z.coerce.number().int().positive().default(BRIDGE_PORT),
     BRIDGE_HOST: z.string().default('0.0.0.0'),
-    DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
-    /** Delays before the two retries of a failed Event invocation (AWS waits about 1 and 2 minutes). */
-    ASYNC_RETRY_DELAYS_MS: z
-      .string()
-      .default('1000,2000')
-      .transform((s) => s.split(',').map(Number))
-      .refine((d) => d.every((n) => Number.isFinite(n) && n >= 0), 'must be comma-separated milliseconds'),
+    /** The Docker proxy (bridge/docker-proxy.ts); without it timed-out containers are not restarted. */
+    DOCKER_PROXY_URL: z.url().optional(),
+    /** Delays before the retries of a failed Event invocation (AWS waits about 1 and 2 minutes). */
+    ASYNC_RETRY_DELAYS_SECONDS: seconds('ASYNC_RETRY_DELAYS_SECONDS').default([60, 120]),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(25_000),
-    /** `name=seconds,...`: a local timeout instead of the stack's, e.g. to watch a timeout happen. */
-    TIMEOUT_OVERRIDES: z
-      .string()
-      .default('')
-      .transform((value, ctx) => {
-        try {
-          return parseTimeoutOverrides(value, functions.map((f) => f.name));
-        } catch (error) {
-          ctx.addIssue({ code: 'custom', message: (error as Error).message });
-          return z.NEVER;
-        }
-      }),
+    PROJECT: z.string().default('lambda-pipelines'),
   }),
 );
 
 const logger = pino({ messageKey: 'message', base: { service: 'bridge' }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (level) => ({ level }) } });
+// A rejection nobody awaited is a bug to fix, never a reason to stop every function locally.
+process.on('unhandledRejection', (reason) => logger.error({ err: (reason as Error)?.message ?? String(reason) }, 'unhandled rejection (please report it)'));
+
 // Queue URLs name LocalStack's own host names; the endpoint we were given is the one that resolves.
 const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 const dynamodb = new DynamoDBClient({});
 const streams = new DynamoDBStreamsClient({});
-const restart = dockerRestarter(config.DOCKER_SOCKET, logger);
-const functionArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${name}`;
+const t = topology(stack);
+const startedAt = new Date();
+const containers = new Containers(config.DOCKER_PROXY_URL ? new URL(config.DOCKER_PROXY_URL) : undefined, logger);
 
-async function sendToQueue(queueName: string, body: unknown): Promise<void> {
-  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
-  await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(body) }));
-}
-
-const timeoutOf = (fn: FunctionSpec): number => config.TIMEOUT_OVERRIDES.get(fn.name) ?? fn.timeoutSeconds;
 const runtimes = new Map(
-  functions.map((fn) => [
+  stack.functions.map((fn) => [
     fn.name,
     new FunctionRuntime({
       name: fn.name,
       arn: functionArn(fn.name),
-      timeoutSeconds: timeoutOf(fn),
+      timeoutSeconds: fn.timeoutSeconds,
       onTimeout: (worker, requestId) => {
-        logger.warn({ function: fn.name, requestId, worker }, `task timed out after ${timeoutOf(fn)} seconds`);
-        void restart(worker);
+        logger.warn({ function: fn.name, requestId, worker }, `task timed out after ${fn.timeoutSeconds} seconds`);
+        void containers.restart(worker).catch((error: unknown) => logger.error({ worker, err: (error as Error).message }, 'could not restart the timed-out container'));
       },
     }),
   ]),
 );
 
-const servers: Server[] = [];
-const sources: Array<{ stop(): Promise<void> }> = [];
-const asyncInFlight = new Set<Promise<unknown>>();
-
-for (const fn of functions) {
-  const runtime = runtimes.get(fn.name)!;
-  servers.push(await startHttpServer(runtimeApiHandler(runtime, logger), runtimeApiPort(fn), config.BRIDGE_HOST, logger));
-  // All S3 triggers of a function share its one event queue (bootstrap wires them so).
-  if (fn.triggers.some((t) => t.type === 's3')) {
-    const source = new SqsS3Source({ sqs, queueName: eventQueueName(fn), runtime, timeoutSeconds: timeoutOf(fn), logger });
-    source.start();
-    sources.push(source);
-  }
-  for (const trigger of fn.triggers) {
-    if (trigger.type === 'dynamodb-stream') {
-      const source = new StreamSource({
-        dynamodb,
-        streams,
-        table: trigger.table,
-        batchSize: trigger.batchSize,
-        reportBatchItemFailures: trigger.reportBatchItemFailures,
-        runtime,
-        logger,
-        sendToDestination: (batch) => sendToQueue(dlqName(fn), { condition: 'RetryAttemptsExhausted', function: functionArn(fn.name), ...batch }),
-      });
-      source.start();
-      sources.push(source);
+/** A container died: its invocation fails now, as Lambda reports a runtime that exited. */
+function onContainerExit(exit: ContainerExit): void {
+  const how = exit.oomKilled || exit.exitCode === 137 ? 'signal: killed' : `exit status ${exit.exitCode}`;
+  const error = { errorType: exit.oomKilled ? 'Runtime.OutOfMemory' : 'Runtime.ExitError', errorMessage: `Runtime exited with error: ${how}` };
+  for (const address of containers.addressesOf(exit.id)) {
+    for (const runtime of runtimes.values()) {
+      const failed = runtime.workerExited(address, error);
+      if (failed > 0) logger.warn({ function: runtime.name, container: exit.id.slice(0, 12), ...error, failed }, 'container exited during an invocation');
     }
   }
 }
+containers.watch(onContainerExit);
 
-const invokeServer = await startHttpServer(
-  invokeApiHandler({
-    runtimes,
-    functionArn,
-    invokeAsync: (runtime, payload) => {
-      const fn = functions.find((f) => f.name === runtime.name)!;
-      const work = invokeAsync(runtime, payload, {
-        functionArn: functionArn(fn.name),
-        retryDelaysMs: config.ASYNC_RETRY_DELAYS_MS,
-        sleep,
-        sendToDestination: (record: DestinationRecord) => sendToQueue(dlqName(fn), record),
-      })
-        .then((result) => logger.info({ function: fn.name, source: 'event', requestId: result.requestId, durationMs: result.durationMs, outcome: result.ok ? 'success' : result.kind }, 'invocation'))
-        .catch((error: unknown) => logger.error({ function: fn.name, err: error }, 'async invocation could not be settled'));
-      asyncInFlight.add(work);
-      void work.finally(() => asyncInFlight.delete(work));
-    },
-    health: () => ({
-      status: 'ok',
-      functions: Object.fromEntries(
-        [...runtimes].map(([name, r]) => [name, { idleContainers: r.idleWorkers, inFlight: r.inFlight, queued: r.queued, initError: r.initFailure }]),
-      ),
+const queueUrls = new Map<string, Promise<string>>();
+const queueUrl = (name: string): Promise<string> => {
+  if (!queueUrls.has(name)) {
+    const url = sqs.send(new GetQueueUrlCommand({ QueueName: name })).then((out) => out.QueueUrl!);
+    url.catch(() => queueUrls.delete(name));
+    queueUrls.set(name, url);
+  }
+  return queueUrls.get(name)!;
+};
+/** The one sender of failure records (to a function's on-failure destination); throws when SQS does. */
+const sendRecord = async (queue: string, record: FailureRecord): Promise<void> => {
+  await sqs.send(new SendMessageCommand({ QueueUrl: await queueUrl(queue), MessageBody: JSON.stringify(record) }));
+};
+
+const asyncQueues = new Map<string, Promise<AsyncQueue>>();
+const asyncQueue = (fn: string): Promise<AsyncQueue> => {
+  if (!asyncQueues.has(fn)) {
+    const spec = stack.functions.find((f) => f.name === fn)!;
+    const queue = ensureAsyncQueue(sqs, fn, spec.timeoutSeconds + 60);
+    queue.catch(() => asyncQueues.delete(fn));
+    asyncQueues.set(fn, queue);
+  }
+  return asyncQueues.get(fn)!;
+};
+
+const checkpoints = new DynamoCheckpointStore(dynamodb);
+const pollers: Poller[] = [];
+for (const mapping of t.mappings) {
+  const runtime = runtimes.get(mapping.function)!;
+  if (mapping.kind === 'sqs') pollers.push(new SqsPoller({ sqs, mapping, runtime, region: LOCAL_REGION, logger }));
+  else pollers.push(new StreamPoller({ dynamodb, streams, mapping, runtime, functionArn: functionArn(mapping.function), checkpoints, sendRecord, logger }));
+}
+for (const spec of t.asyncInvokes) {
+  pollers.push(
+    new AsyncPoller({
+      sqs,
+      queue: () => asyncQueue(spec.function),
+      config: spec,
+      runtime: runtimes.get(spec.function)!,
+      functionArn: functionArn(spec.function),
+      sendRecord,
+      retryDelaySeconds: (attempt) => config.ASYNC_RETRY_DELAYS_SECONDS[Math.min(attempt, config.ASYNC_RETRY_DELAYS_SECONDS.length) - 1] ?? 60,
+      logger,
     }),
-  }),
-  config.BRIDGE_PORT,
-  config.BRIDGE_HOST,
-  logger,
+  );
+}
+const workers = pollers.map((poller) => new EsmWorker(poller, { logger }));
+
+const servers: Server[] = [];
+for (const fn of stack.functions) {
+  const runtime = runtimes.get(fn.name)!;
+  servers.push(await startHttpServer(runtimeApiHandler(runtime, logger, (address) => void containers.byWorker(address)), runtimeApiPort(fn), config.BRIDGE_HOST, logger));
+}
+
+let accepting = true;
+const sourceArn = (m: EventSourceMapping) => (m.kind === 'sqs' ? queueArn(m.queue) : `arn:aws:dynamodb:${LOCAL_REGION}:000000000000:table/${m.table}/stream`);
+servers.push(
+  await startHttpServer(
+    invokeApiHandler({
+      runtimes,
+      functions: stack.functions,
+      mappings: t.mappings,
+      functionArn,
+      sourceArn,
+      environment: localEnvironment,
+      imageUri: (fn) => `${config.PROJECT}/${fn.name}:latest`,
+      maxEventPayloadBytes: MAX_ASYNC_PAYLOAD_BYTES,
+      accepting: () => accepting,
+      invokeEvent: async (runtime, payload) => {
+        const requestId = randomUUID();
+        await enqueueEvent(sqs, await asyncQueue(runtime.name), { requestId, payload: payload.toString('base64'), attempts: 0, acceptedAt: Date.now() });
+        return requestId;
+      },
+      onInvoked: (name, result) =>
+        logger.info({ function: name, source: 'request-response', requestId: result.requestId, durationMs: result.durationMs, outcome: result.ok ? 'success' : result.kind }, 'invocation'),
+      health: () => ({
+        status: accepting ? 'ok' : 'stopping',
+        functions: Object.fromEntries(
+          [...runtimes].map(([name, r]) => [name, { idleContainers: r.idleWorkers, inFlight: r.inFlight, queued: r.queued, initError: r.initFailure }]),
+        ),
+        eventSourceMappings: pollers.map((p) => p.name),
+        dockerProxy: containers.enabled,
+      }),
+      startedAt,
+    }),
+    config.BRIDGE_PORT,
+    config.BRIDGE_HOST,
+    logger,
+  ),
 );
-servers.push(invokeServer);
+for (const worker of workers) worker.start();
 logger.info(
-  { invokeApi: config.BRIDGE_PORT, runtimeApis: Object.fromEntries(functions.map((f) => [f.name, runtimeApiPort(f)])) },
+  { lambdaApi: config.BRIDGE_PORT, runtimeApis: Object.fromEntries(stack.functions.map((f) => [f.name, runtimeApiPort(f)])), eventSourceMappings: pollers.map((p) => p.name) },
   'local Lambda service ready',
 );
 
@@ -146,10 +186,11 @@ let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
+  accepting = false;
   logger.info({ signal }, 'stopping: no new work; finishing the invocations in flight');
-  // Sources stop receiving; messages not yet received stay in their queues for the next start.
-  const stopped = Promise.all(sources.map((s) => s.stop()));
-  await Promise.race([Promise.all([stopped, Promise.allSettled(asyncInFlight)]), sleep(config.SHUTDOWN_GRACE_MS)]);
+  // Pollers stop receiving; what was not received stays in its queue or stream for the next start.
+  await Promise.race([Promise.all(workers.map((w) => w.stop())), sleep(config.SHUTDOWN_GRACE_MS)]);
+  containers.stop();
   for (const server of servers) server.close();
   logger.info('stopped');
   process.exit(0);

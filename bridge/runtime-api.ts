@@ -22,11 +22,13 @@ function parseError(body: Buffer, typeHeader: string | undefined): FunctionError
   }
 }
 
-export function runtimeApiHandler(runtime: FunctionRuntime, logger: Logger) {
+/** `onWorker` hears of every container that asks for work (to learn which container it is). */
+export function runtimeApiHandler(runtime: FunctionRuntime, logger: Logger, onWorker?: (address: string) => void) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = req.url ?? '';
     if (req.method === 'GET' && url === `${PREFIX}/invocation/next`) {
       const worker = remoteAddress(req);
+      onWorker?.(worker);
       const remove = runtime.addPoller({
         worker,
         deliver: (inv) => {
@@ -47,7 +49,12 @@ export function runtimeApiHandler(runtime: FunctionRuntime, logger: Logger) {
     }
     const match = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(url);
     if (req.method === 'POST' && match) {
-      const requestId = decodeURIComponent(match[1]!);
+      let requestId: string;
+      try {
+        requestId = decodeURIComponent(match[1]!);
+      } catch {
+        return send(res, 400, { errorMessage: `malformed request id in ${url}`, errorType: 'InvalidRequestID' });
+      }
       const body = await readBody(req);
       if (body === 'too-large') {
         runtime.fail(requestId, { errorType: 'Function.ResponseSizeTooLarge', errorMessage: 'Response payload size exceeded maximum allowed payload size (6291556 bytes).' });

@@ -6,11 +6,20 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
+import {
+  GetFunctionCommand,
+  GetFunctionConfigurationCommand,
+  InvokeCommand,
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+  ListFunctionsCommand,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-lambda';
 import pino from 'pino';
 import { FunctionRuntime } from './function-runtime';
 import { startHttpServer } from './http-server';
-import { invokeApiHandler } from './invoke-api';
+import { invokeApiHandler, type InvokeApiDeps } from './invoke-api';
+import type { FunctionSpec } from '#stack/model';
 import { runtimeApiHandler } from './runtime-api';
 
 const logger = pino({ level: 'silent' });
@@ -140,17 +149,36 @@ describe('Runtime API with the real aws-lambda-ric', () => {
   }, 30_000);
 });
 
-describe('Invoke API with the AWS SDK LambdaClient', () => {
-  it('returns the payload, the function error and 404 for an unknown function', async () => {
+describe('Lambda API with the AWS SDK LambdaClient', () => {
+  const echo: FunctionSpec = {
+    name: 'echo',
+    description: 'echoes',
+    timeoutSeconds: 5,
+    memoryMb: 128,
+    environment: { GREETING: 'hi' },
+    triggers: [],
+    asyncInvoke: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 21_600 },
+  };
+
+  async function lambdaApi(overrides: Partial<InvokeApiDeps> = {}) {
     const runtime = new FunctionRuntime({ name: 'echo', arn: 'arn:aws:lambda:us-east-1:000000000000:function:echo', timeoutSeconds: 5 });
     const { port } = await serve(runtime);
     startContainer(port, taskRoot(HANDLER));
+    const stored: Buffer[] = [];
     const invokeServer = await startHttpServer(
       invokeApiHandler({
         runtimes: new Map([['echo', runtime]]),
+        functions: [echo],
+        mappings: [{ kind: 'sqs', function: 'echo', queue: 'echo-events', batchSize: 10, maximumBatchingWindowInSeconds: 0, reportBatchItemFailures: true }],
         functionArn: (name) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
-        invokeAsync: () => undefined,
+        sourceArn: () => 'arn:aws:sqs:us-east-1:000000000000:echo-events',
+        environment: (fn) => fn.environment as Record<string, string>,
+        imageUri: (fn) => `lambda-pipelines/${fn.name}:latest`,
+        invokeEvent: async (_runtime, body) => (stored.push(body), 'req-async'),
+        maxEventPayloadBytes: 1_048_576,
+        accepting: () => true,
         health: () => ({}),
+        ...overrides,
       }),
       0,
       '127.0.0.1',
@@ -161,7 +189,16 @@ describe('Invoke API with the AWS SDK LambdaClient', () => {
       endpoint: `http://127.0.0.1:${(invokeServer.address() as AddressInfo).port}`,
       region: 'us-east-1',
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
     });
+    clients.push(lambda);
+    return { lambda, stored };
+  }
+  const clients: LambdaClient[] = [];
+  afterEach(() => clients.splice(0).forEach((c) => c.destroy()));
+
+  it('returns the payload, the function error and 404 for an unknown function', async () => {
+    const { lambda, stored } = await lambdaApi();
 
     const good = await lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: payload({ a: 1 }), LogType: 'Tail' }));
     expect(good.StatusCode).toBe(200);
@@ -173,10 +210,42 @@ describe('Invoke API with the AWS SDK LambdaClient', () => {
     expect(bad.FunctionError).toBe('Unhandled');
     expect(JSON.parse(Buffer.from(bad.Payload!).toString())).toMatchObject({ errorType: 'TypeError', errorMessage: 'boom: x' });
 
-    const queued = await lambda.send(new InvokeCommand({ FunctionName: 'echo', InvocationType: 'Event', Payload: payload({}) }));
+    const queued = await lambda.send(new InvokeCommand({ FunctionName: 'echo', InvocationType: 'Event', Payload: payload({ later: true }) }));
     expect(queued.StatusCode).toBe(202);
+    expect(JSON.parse(stored[0]!.toString())).toEqual({ later: true });
 
     await expect(lambda.send(new InvokeCommand({ FunctionName: 'nope', Payload: payload({}) }))).rejects.toBeInstanceOf(ResourceNotFoundException);
-    lambda.destroy();
+  });
+
+  it('refuses an Event payload over 1 MB with AWS\'s error, and any Event while shutting down', async () => {
+    const { lambda, stored } = await lambdaApi({ accepting: () => false });
+    await expect(lambda.send(new InvokeCommand({ FunctionName: 'echo', InvocationType: 'Event', Payload: payload({ s: 'x'.repeat(1_048_576) }) }))).rejects.toMatchObject({
+      name: 'RequestTooLargeException',
+      message: 'Request must be smaller than 1048576 bytes for the InvokeFunction operation',
+    });
+    await expect(lambda.send(new InvokeCommand({ FunctionName: 'echo', InvocationType: 'Event', Payload: payload({}) }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 503 } });
+    expect(stored).toEqual([]);
+  });
+
+  it('describes the functions and mappings: ListFunctions, GetFunction, GetFunctionConfiguration, ListEventSourceMappings', async () => {
+    const { lambda } = await lambdaApi();
+
+    const list = await lambda.send(new ListFunctionsCommand({}));
+    expect(list.Functions?.map((f) => [f.FunctionName, f.PackageType, f.Timeout, f.MemorySize, f.Environment?.Variables])).toEqual([['echo', 'Image', 5, 128, { GREETING: 'hi' }]]);
+    const one = await lambda.send(new GetFunctionCommand({ FunctionName: 'echo' }));
+    expect(one.Code).toEqual({ RepositoryType: 'ECR', ImageUri: 'lambda-pipelines/echo:latest' });
+    expect(one.Configuration?.FunctionArn).toBe('arn:aws:lambda:us-east-1:000000000000:function:echo');
+    const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'echo' }));
+    expect(config).toMatchObject({ FunctionName: 'echo', State: 'Active', Description: 'echoes' });
+    const mappings = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: 'echo' }));
+    expect(mappings.EventSourceMappings?.[0]).toMatchObject({ EventSourceArn: 'arn:aws:sqs:us-east-1:000000000000:echo-events', BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    await expect(lambda.send(new GetFunctionCommand({ FunctionName: 'nope' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  it('answers a malformed path with 4xx, never 500', async () => {
+    const runtime = new FunctionRuntime({ name: 'echo', arn: 'arn', timeoutSeconds: 5 });
+    const { port } = await serve(runtime);
+    const bad = await fetch(`http://127.0.0.1:${port}/2018-06-01/runtime/invocation/%E0%A4%A/response`, { method: 'POST', body: '{}' });
+    expect(bad.status).toBe(400);
   });
 });

@@ -10,16 +10,19 @@ if (!name || !outdir) {
   console.error('usage: node docker/bundle.mjs <function|bridge> <out-dir>');
   process.exit(2);
 }
-const entry = name === 'bridge' ? 'bridge/main.ts' : `functions/${name}/handler.ts`;
-if (!existsSync(entry)) {
-  console.error(`bundle: ${entry} does not exist: is "${name}" a folder under functions/ and an entry in stack/stack.ts?`);
-  process.exit(1);
+// The local Lambda service ships two programs: the service and its Docker proxy.
+const entries = name === 'bridge' ? { main: 'bridge/main.ts', 'docker-proxy': 'bridge/docker-proxy.ts' } : { handler: `functions/${name}/handler.ts` };
+for (const entry of Object.values(entries)) {
+  if (!existsSync(entry)) {
+    console.error(`bundle: ${entry} does not exist: is "${name}" a folder under functions/ and an entry in stack/stack.ts?`);
+    process.exit(1);
+  }
 }
-const outfile = `${outdir}/${name === 'bridge' ? 'main' : 'handler'}.mjs`;
 
 const result = await build({
-  entryPoints: [entry],
-  outfile,
+  entryPoints: entries,
+  outdir,
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -36,5 +39,6 @@ const result = await build({
 });
 const imports = Object.values(result.metafile.outputs).flatMap((o) => o.imports);
 if (imports.some((i) => i.external && i.path === 'sharp')) writeFileSync(`${outdir}/needs-sharp`, '');
-const bytes = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('.mjs'))?.[1].bytes ?? 0;
-console.log(`bundled ${entry} -> ${outfile} (${(bytes / 1024).toFixed(0)} KiB)`);
+for (const [file, output] of Object.entries(result.metafile.outputs)) {
+  if (file.endsWith('.mjs')) console.log(`bundled ${output.entryPoint} -> ${file} (${(output.bytes / 1024).toFixed(0)} KiB)`);
+}

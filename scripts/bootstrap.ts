@@ -7,23 +7,23 @@ import {
   ResourceNotFoundException,
   UpdateTableCommand,
   waitUntilTableExists,
-  type AttributeDefinition,
-  type KeySchemaElement,
-  type StreamSpecification,
+  type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import {
   CreateBucketCommand,
   GetBucketNotificationConfigurationCommand,
   HeadBucketCommand,
   PutBucketNotificationConfigurationCommand,
+  type TopicConfiguration,
 } from '@aws-sdk/client-s3';
 import {
   CreateTopicCommand,
   GetSubscriptionAttributesCommand,
+  GetTopicAttributesCommand,
   SetSubscriptionAttributesCommand,
+  SetTopicAttributesCommand,
   SubscribeCommand,
   paginateListSubscriptionsByTopic,
-  paginateListTopics,
 } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
@@ -32,20 +32,11 @@ import {
   QueueDoesNotExist,
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
-import { dlqName, eventQueueName, type TableSpec, type TopicSpec } from '#stack';
-import {
-  DLQ_RETENTION_SECONDS,
-  bucketNotifications,
-  inboxQueueName,
-  queueAttributeChanges,
-  redrivePolicy,
-  s3SendPolicy,
-  s3Triggers,
-  sameNotifications,
-  snsSendPolicy,
-  stackDescription,
-  type StackDescription,
-} from './bootstrap-plan';
+import { stack as defaultStack } from '#stack';
+import { localPlan, queueArn, topicArn, type LocalPlan, type QueuePlan, type SubscriptionPlan } from '#stack/local';
+import type { StackSpec } from '#stack/model';
+import { topology } from '#stack/topology';
+import { attributeChanges, sameNotifications } from './bootstrap-plan';
 import { destroyClients, isUnreachable, localClients, type LocalClients } from './local-clients';
 
 export type Log = (line: string) => void;
@@ -80,157 +71,122 @@ async function ensureBucket({ s3 }: LocalClients, name: string, steps: Steps): P
   steps.record('bucket', name, 'created');
 }
 
-async function ensureTable({ dynamodb }: LocalClients, spec: TableSpec, steps: Steps): Promise<void> {
-  const stream: StreamSpecification | undefined = spec.stream ? { StreamEnabled: true, StreamViewType: spec.stream } : undefined;
-  const streamNote = stream ? ` (stream ${spec.stream})` : '';
+async function ensureTable({ dynamodb }: LocalClients, input: CreateTableCommandInput, steps: Steps): Promise<void> {
+  const stream = input.StreamSpecification;
+  const note = stream ? ` (stream ${stream.StreamViewType})` : '';
   let outcome: Outcome = 'exists';
   try {
-    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: spec.name }));
+    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: input.TableName }));
     if (stream && !Table?.StreamSpecification?.StreamEnabled) {
-      await dynamodb.send(new UpdateTableCommand({ TableName: spec.name, StreamSpecification: stream }));
+      await dynamodb.send(new UpdateTableCommand({ TableName: input.TableName, StreamSpecification: stream }));
+      outcome = 'updated';
+    }
+    const existing = new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+    for (const index of input.GlobalSecondaryIndexes ?? []) {
+      if (existing.has(index.IndexName)) continue;
+      await dynamodb.send(
+        new UpdateTableCommand({
+          TableName: input.TableName,
+          AttributeDefinitions: input.AttributeDefinitions,
+          GlobalSecondaryIndexUpdates: [{ Create: { IndexName: index.IndexName, KeySchema: index.KeySchema, Projection: index.Projection } }],
+        }),
+      );
       outcome = 'updated';
     }
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
-    const keys: KeySchemaElement[] = [{ AttributeName: spec.partitionKey, KeyType: 'HASH' }];
-    const attributes: AttributeDefinition[] = [{ AttributeName: spec.partitionKey, AttributeType: 'S' }];
-    if (spec.sortKey) {
-      keys.push({ AttributeName: spec.sortKey, KeyType: 'RANGE' });
-      attributes.push({ AttributeName: spec.sortKey, AttributeType: 'S' });
-    }
-    await dynamodb.send(
-      new CreateTableCommand({
-        TableName: spec.name,
-        KeySchema: keys,
-        AttributeDefinitions: attributes,
-        BillingMode: 'PAY_PER_REQUEST',
-        StreamSpecification: stream,
-      }),
-    );
+    await dynamodb.send(new CreateTableCommand(input));
     outcome = 'created';
   }
   // Polls DescribeTable until ACTIVE; throws once the deadline passes.
-  await waitUntilTableExists({ client: dynamodb, maxWaitTime: TABLE_ACTIVE_DEADLINE_SECONDS, minDelay: 1, maxDelay: 2 }, { TableName: spec.name });
-  steps.record('table', spec.name, outcome, streamNote);
+  await waitUntilTableExists({ client: dynamodb, maxWaitTime: TABLE_ACTIVE_DEADLINE_SECONDS, minDelay: 1, maxDelay: 2 }, { TableName: input.TableName });
+  steps.record('table', input.TableName!, outcome, note);
 }
 
-async function ensureTopic({ sns }: LocalClients, topic: TopicSpec, steps: Steps): Promise<string> {
-  for await (const page of paginateListTopics({ client: sns }, {})) {
-    const existing = page.Topics?.find((t) => t.TopicArn?.endsWith(`:${topic.name}`))?.TopicArn;
-    if (existing) {
-      steps.record('topic', topic.name, 'exists');
-      return existing;
-    }
+async function ensureTopic({ sns }: LocalClients, topic: LocalPlan['topics'][number], steps: Steps): Promise<void> {
+  const arn = topicArn(topic.name);
+  let outcome: Outcome = 'exists';
+  let current: Record<string, string> | undefined;
+  try {
+    current = (await sns.send(new GetTopicAttributesCommand({ TopicArn: arn }))).Attributes ?? {};
+  } catch (error) {
+    if ((error as Error).name !== 'NotFoundException') throw error;
   }
-  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: topic.name }));
-  steps.record('topic', topic.name, 'created');
-  return TopicArn!;
+  if (!current) {
+    await sns.send(new CreateTopicCommand({ Name: topic.name }));
+    outcome = 'created';
+    current = {};
+  }
+  if (topic.policy && Object.keys(attributeChanges(current, { Policy: topic.policy })).length > 0) {
+    await sns.send(new SetTopicAttributesCommand({ TopicArn: arn, AttributeName: 'Policy', AttributeValue: topic.policy }));
+    if (outcome === 'exists') outcome = 'updated';
+  }
+  steps.record('topic', topic.name, outcome);
 }
 
-interface Queue {
-  url: string;
-  arn: string;
-}
-
-/**
- * Creates the queue or converges the attributes of an existing one. Attributes that need the
- * queue's own ARN (its policy) come from `attributesOf`, called once the ARN is known.
- */
-async function ensureQueue(
-  { sqs }: LocalClients,
-  name: string,
-  attributesOf: (arn: string) => Record<string, string>,
-  steps: Steps,
-): Promise<Queue> {
+/** Creates the queue or converges the attributes of an existing one. */
+async function ensureQueue({ sqs }: LocalClients, queue: QueuePlan, steps: Steps): Promise<void> {
   let url: string | undefined;
   try {
-    url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+    url = (await sqs.send(new GetQueueUrlCommand({ QueueName: queue.name }))).QueueUrl;
   } catch (error) {
     if (!(error instanceof QueueDoesNotExist)) throw error;
   }
   const created = url === undefined;
-  if (url === undefined) url = (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
+  if (url === undefined) url = (await sqs.send(new CreateQueueCommand({ QueueName: queue.name }))).QueueUrl!;
   const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
-  const arn = Attributes.QueueArn!;
-  const changes = queueAttributeChanges(Attributes, attributesOf(arn));
+  const changes = attributeChanges(Attributes, queue.attributes(Attributes.QueueArn ?? queueArn(queue.name)));
   if (Object.keys(changes).length > 0) await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: changes }));
-  steps.record('queue', name, created ? 'created' : Object.keys(changes).length > 0 ? 'updated' : 'exists');
-  return { url, arn };
+  steps.record('queue', queue.name, created ? 'created' : Object.keys(changes).length > 0 ? 'updated' : 'exists');
 }
 
-/** An SQS subscription with raw delivery OFF: the envelope keeps Subject and MessageAttributes. */
-async function ensureSubscription({ sns }: LocalClients, topic: string, queue: Queue, label: string, steps: Steps): Promise<void> {
+/** An SQS subscription with the planned raw delivery and filter policy. */
+async function ensureSubscription({ sns }: LocalClients, plan: SubscriptionPlan, steps: Steps): Promise<void> {
+  const topic = topicArn(plan.topic);
+  const endpoint = queueArn(plan.queue);
+  const label = `${plan.topic} -> ${plan.queue}`;
   for await (const page of paginateListSubscriptionsByTopic({ client: sns }, { TopicArn: topic })) {
-    const existing = page.Subscriptions?.find((s) => s.Protocol === 'sqs' && s.Endpoint === queue.arn)?.SubscriptionArn;
+    const existing = page.Subscriptions?.find((s) => s.Protocol === 'sqs' && s.Endpoint === endpoint)?.SubscriptionArn;
     if (!existing) continue;
-    const { Attributes } = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: existing }));
-    if (Attributes?.RawMessageDelivery !== 'true') return steps.record('subscription', label, 'exists');
-    await sns.send(new SetSubscriptionAttributesCommand({ SubscriptionArn: existing, AttributeName: 'RawMessageDelivery', AttributeValue: 'false' }));
-    return steps.record('subscription', label, 'updated');
+    const { Attributes = {} } = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: existing }));
+    const changes = attributeChanges(Attributes, plan.attributes);
+    // The scope first: a body filter policy is refused while the scope says MessageAttributes.
+    const ordered = Object.entries(changes).sort(([a]) => (a === 'FilterPolicyScope' ? -1 : 1));
+    for (const [AttributeName, AttributeValue] of ordered) {
+      await sns.send(new SetSubscriptionAttributesCommand({ SubscriptionArn: existing, AttributeName, AttributeValue }));
+    }
+    return steps.record('subscription', label, ordered.length > 0 ? 'updated' : 'exists');
   }
-  await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'sqs', Endpoint: queue.arn, Attributes: { RawMessageDelivery: 'false' } }));
+  await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'sqs', Endpoint: endpoint, Attributes: plan.attributes, ReturnSubscriptionArn: true }));
   steps.record('subscription', label, 'created');
 }
 
 /** One configuration per bucket, replacing what was there: the stack is the whole truth. */
-async function ensureNotifications({ s3 }: LocalClients, bucket: string, stack: StackDescription, arnOfQueue: (name: string) => string, steps: Steps) {
-  const wanted = bucketNotifications(bucket, stack.functions, arnOfQueue);
+async function ensureNotifications({ s3 }: LocalClients, bucket: string, wanted: TopicConfiguration[], steps: Steps) {
   const current = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
-  const others = (current.TopicConfigurations?.length ?? 0) + (current.LambdaFunctionConfigurations?.length ?? 0);
-  const summary = ` (${wanted.map((q) => q.Id).join(', ') || 'none'})`;
-  // Putting an unchanged configuration is not harmless: S3 sends a test event to every queue.
-  if (others === 0 && !current.EventBridgeConfiguration && sameNotifications(current.QueueConfigurations ?? [], wanted)) {
+  const others = (current.QueueConfigurations?.length ?? 0) + (current.LambdaFunctionConfigurations?.length ?? 0);
+  const summary = ` (${wanted.map((c) => c.Filter?.Key?.FilterRules?.map((r) => `${r.Name}=${r.Value}`).join(' ') || 'every key').join(', ')} -> ${wanted[0]?.TopicArn?.split(':').pop() ?? 'nothing'})`;
+  // Putting an unchanged configuration is not harmless: S3 sends a test event to every topic.
+  if (others === 0 && !current.EventBridgeConfiguration && sameNotifications(current.TopicConfigurations ?? [], wanted)) {
     // A bucket nothing listens to (the thumbnails output) has no configuration to report.
     if (wanted.length > 0) steps.record('notifications', bucket, 'exists', summary);
     return;
   }
-  await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: { QueueConfigurations: wanted } }));
-  const hadAny = others > 0 || (current.QueueConfigurations?.length ?? 0) > 0;
+  await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: { TopicConfigurations: wanted } }));
+  const hadAny = others > 0 || (current.TopicConfigurations?.length ?? 0) > 0;
   steps.record('notifications', bucket, hadAny ? 'updated' : 'created', summary);
 }
 
-/** Creates (or finds) every resource of the stack; returns one step per resource. */
-export async function bootstrap(clients: LocalClients, log?: Log): Promise<BootstrapStep[]>;
-export async function bootstrap(clients: LocalClients, stack: StackDescription, log?: Log): Promise<BootstrapStep[]>;
-export async function bootstrap(clients: LocalClients, stackOrLog?: StackDescription | Log, maybeLog?: Log): Promise<BootstrapStep[]> {
-  const stack = typeof stackOrLog === 'object' ? stackOrLog : stackDescription;
-  const steps = new Steps((typeof stackOrLog === 'function' ? stackOrLog : maybeLog) ?? console.log);
-
-  for (const bucket of stack.buckets) await ensureBucket(clients, bucket.name, steps);
-  for (const table of stack.tables) await ensureTable(clients, table, steps);
-
-  for (const topic of stack.topics) {
-    const arn = await ensureTopic(clients, topic, steps);
-    const inboxName = inboxQueueName(topic.name);
-    const inbox = await ensureQueue(clients, inboxName, (queue) => ({ Policy: snsSendPolicy(queue, arn) }), steps);
-    await ensureSubscription(clients, arn, inbox, `${topic.name} -> ${inboxName}`, steps);
-  }
-
-  const queueArns = new Map<string, string>();
-  for (const fn of stack.functions) {
-    const dlq = await ensureQueue(clients, dlqName(fn), () => ({ MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS) }), steps);
-    const triggers = s3Triggers(fn);
-    if (triggers.length === 0) continue;
-    const sourceBuckets = [...new Set(triggers.map((t) => t.bucket))];
-    const events = await ensureQueue(
-      clients,
-      eventQueueName(fn),
-      (queue) => ({
-        Policy: s3SendPolicy(queue, sourceBuckets),
-        RedrivePolicy: redrivePolicy(dlq.arn),
-        VisibilityTimeout: String(fn.timeoutSeconds * 3 + 30),
-      }),
-      steps,
-    );
-    queueArns.set(eventQueueName(fn), events.arn);
-  }
-
-  const arnOfQueue = (name: string): string => {
-    const arn = queueArns.get(name);
-    if (!arn) throw new Error(`no queue ${name} was created for a bucket notification`);
-    return arn;
-  };
-  for (const bucket of stack.buckets) await ensureNotifications(clients, bucket.name, stack, arnOfQueue, steps);
+/** Creates (or converges) every resource of the stack's local plan; returns one step per resource. */
+export async function bootstrap(clients: LocalClients, stack: StackSpec = defaultStack, log: Log = console.log): Promise<BootstrapStep[]> {
+  const plan = localPlan(topology(stack));
+  const steps = new Steps(log);
+  for (const bucket of plan.buckets) await ensureBucket(clients, bucket, steps);
+  for (const table of plan.tables) await ensureTable(clients, table, steps);
+  for (const topic of plan.topics) await ensureTopic(clients, topic, steps);
+  for (const queue of plan.queues) await ensureQueue(clients, queue, steps);
+  for (const subscription of plan.subscriptions) await ensureSubscription(clients, subscription, steps);
+  for (const { bucket, topicConfigurations } of plan.notifications) await ensureNotifications(clients, bucket, topicConfigurations, steps);
   return steps.done;
 }
 
@@ -238,7 +194,7 @@ async function main(): Promise<void> {
   const clients = localClients();
   const started = Date.now();
   try {
-    const steps = await bootstrap(clients, (line) => console.log(`  ${line}`));
+    const steps = await bootstrap(clients, defaultStack, (line) => console.log(`  ${line}`));
     const created = steps.filter((s) => s.outcome !== 'exists').length;
     console.log(`bootstrap: ${steps.length} resources ready (${created} created or updated) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (error) {

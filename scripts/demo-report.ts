@@ -1,6 +1,7 @@
 // Pure parts of `make demo`: which keys it uploads, what it expects back, how it prints it.
 import { parse } from 'csv-parse/sync';
-import { findFunction } from '#stack';
+import { stack } from '#stack';
+import { localSetting } from '#stack/local';
 
 export interface DemoKeys {
   photo: string;
@@ -18,14 +19,14 @@ export function csvKeyValues(csvText: string, keyColumn: string): string[] {
 
 /** An imported row printed with its columns in IMPORT_SCHEMA order, then any undeclared ones. */
 export function formatRow(row: Record<string, unknown>): string {
-  const declared = (findFunction('csv-import')?.environment.IMPORT_SCHEMA ?? '').split(',').map((c) => c.split(':')[0]!.trim());
+  const declared = localSetting(stack, 'csv-import', 'IMPORT_SCHEMA').split(',').map((c) => c.split(':')[0]!.trim());
   const ordered = [...declared.filter((c) => c in row), ...Object.keys(row).filter((c) => !declared.includes(c)).sort()];
   return JSON.stringify(Object.fromEntries(ordered.map((c) => [c, row[c]])));
 }
 
 /** The widths the thumbnail function makes for an upright source `sourceWidth` pixels wide (never upscaled). */
 export function expectedThumbnailWidths(sourceWidth: number): number[] {
-  const configured = (findFunction('thumbnail')?.environment.THUMBNAIL_WIDTHS ?? '').split(',').map(Number).filter((w) => w > 0);
+  const configured = localSetting(stack, 'thumbnail', 'THUMBNAIL_WIDTHS').split(',').map(Number).filter((w) => w > 0);
   return [...new Set(configured.map((w) => Math.min(w, sourceWidth)))].sort((a, b) => a - b);
 }
 

@@ -10,8 +10,9 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import sharp from 'sharp';
-import { buckets, findFunction, tables, topics } from '#stack';
-import { inboxQueueName } from './bootstrap-plan';
+import { stack } from '#stack';
+import { localSetting } from '#stack/local';
+import { inboxQueueName } from '#stack/topology';
 import { csvKeyValues, demoKeys, expectedThumbnailWidths, formatAttributes, formatRow, uploadNotificationFor, type SnsEnvelope } from './demo-report';
 import { destroyClients, isUnreachable, localClients } from './local-clients';
 
@@ -24,9 +25,11 @@ const POLL_MS = 500;
 class DemoFailure extends Error {}
 
 const clients = localClients();
+const importTable = localSetting(stack, 'csv-import', 'IMPORT_TABLE');
+const UPLOAD_TOPIC = 'upload-notifications';
 const started = Date.now();
 const deadline = started + DEADLINE_MS;
-const uploads = buckets.uploads.name;
+const uploads = 'uploads';
 
 /** Polls `check` until it returns a value; fails the demo once the run's deadline has passed. */
 async function waitFor<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
@@ -41,7 +44,7 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined>): Pr
 async function processingLogItem(key: string, fn: string): Promise<Record<string, any> | undefined> {
   const out = await clients.dynamodb.send(
     new QueryCommand({
-      TableName: tables.processingLog.name,
+      TableName: localSetting(stack, 'thumbnail', 'PROCESSING_LOG_TABLE'),
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :fn)',
       ExpressionAttributeValues: { ':pk': { S: `${uploads}/${key}` }, ':fn': { S: `${fn}#` } },
       ConsistentRead: true,
@@ -79,10 +82,10 @@ async function showThumbnails(key: string): Promise<void> {
   const outputs = (item.details?.outputs ?? []) as Array<{ key: string }>;
   const measured = [];
   for (const output of outputs) {
-    const bytes = await objectBytes(buckets.thumbnails.name, output.key);
+    const bytes = await objectBytes(localSetting(stack, 'thumbnail', 'THUMBNAIL_BUCKET'), output.key);
     const meta = await sharp(bytes).metadata();
     measured.push(meta.width);
-    console.log(`  s3://${buckets.thumbnails.name}/${output.key}  ${meta.format} ${meta.width}x${meta.height}  ${bytes.length} bytes`);
+    console.log(`  s3://${localSetting(stack, 'thumbnail', 'THUMBNAIL_BUCKET')}/${output.key}  ${meta.format} ${meta.width}x${meta.height}  ${bytes.length} bytes`);
   }
   const expected = expectedThumbnailWidths(uprightWidth);
   if (measured.join() !== expected.join()) throw new DemoFailure(`thumbnail widths ${measured.join(',')} are not the configured ${expected.join(',')}`);
@@ -99,20 +102,20 @@ async function showImport(key: string): Promise<void> {
     for (const line of (await objectBytes(uploads, reportKey)).toString('utf8').trimEnd().split('\n')) console.log(`    ${line}`);
   }
 
-  const keyColumn = findFunction('csv-import')!.environment.IMPORT_KEY_COLUMN!;
+  const keyColumn = localSetting(stack, 'csv-import', 'IMPORT_KEY_COLUMN');
   const ids = csvKeyValues(readFileSync(CSV_FILE, 'utf8'), keyColumn);
   const out = await clients.dynamodb.send(
-    new BatchGetItemCommand({ RequestItems: { [tables.importedRows.name]: { Keys: ids.map((id) => ({ [keyColumn]: { S: id } })), ConsistentRead: true } } }),
+    new BatchGetItemCommand({ RequestItems: { [importTable]: { Keys: ids.map((id) => ({ [keyColumn]: { S: id } })), ConsistentRead: true } } }),
   );
-  const rows = new Map((out.Responses?.[tables.importedRows.name] ?? []).map((r) => unmarshall(r)).map((r) => [r[keyColumn] as string, r]));
-  console.log(`  imported rows (${tables.importedRows.name}):`);
+  const rows = new Map((out.Responses?.[importTable] ?? []).map((r) => unmarshall(r)).map((r) => [r[keyColumn] as string, r]));
+  console.log(`  imported rows (${importTable}):`);
   for (const id of ids) if (rows.has(id)) console.log(`    ${formatRow(rows.get(id)!)}`);
-  if (rows.size !== rowsWritten) throw new DemoFailure(`${rowsWritten} rows were written but ${rows.size} are in ${tables.importedRows.name}`);
+  if (rows.size !== rowsWritten) throw new DemoFailure(`${rowsWritten} rows were written but ${rows.size} are in ${importTable}`);
 }
 
 async function showNotification(key: string): Promise<void> {
-  const inbox = inboxQueueName(topics.uploads.name);
-  console.log(`\n== notify: SNS ${topics.uploads.name}, read from the SQS queue ${inbox}`);
+  const inbox = inboxQueueName(UPLOAD_TOPIC);
+  console.log(`\n== notify: SNS ${UPLOAD_TOPIC}, read from the SQS queue ${inbox}`);
   const url = (await clients.sqs.send(new GetQueueUrlCommand({ QueueName: inbox }))).QueueUrl!;
   // The inbox is a viewer: every message read is deleted, so older demos' notifications drain away.
   const note = await waitFor<SnsEnvelope>(`SNS notification for ${key}`, async () => {

@@ -6,13 +6,23 @@
 //   npx tsx scripts/generate-compose.ts --check  # exit 1 when docker-compose.yml is stale
 import { readFileSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { functions, REGION, type FunctionSpec } from '#stack';
+import { functions } from '#stack';
+import { LOCAL_REGION, localEnvironment } from '#stack/local';
+import type { FunctionSpec } from '#stack/model';
 import { BRIDGE_PORT, runtimeApiAddress } from '../bridge/addresses';
+import { FUNCTION_LABEL, STACK_LABEL } from '../bridge/docker-proxy';
 
 export const COMPOSE_FILE = 'docker-compose.yml';
 
 const LOCALSTACK_URL = 'http://localstack:4566';
 const PROJECT = '${PROJECT:-lambda-pipelines}';
+/** The value of the stack label on the function containers: what the Docker proxy lets the service touch. */
+export const COMPOSE_STACK_ID = 'lambda-pipelines';
+const DOCKER_PROXY_PORT = 2375;
+/** Lambda's sandbox user: Lambda ignores an image's USER, the local stack sets it explicitly. */
+export const SANDBOX_USER = '993:993';
+/** Enough processes for node and libvips' threads, not for a fork bomb. */
+export const PIDS_LIMIT = 256;
 
 /** Build arguments of docker/Dockerfile, with the same public defaults as the Makefile. */
 const buildArgs = (fn: string): Record<string, string> => ({
@@ -24,7 +34,7 @@ const buildArgs = (fn: string): Record<string, string> => ({
 
 /** Credentials LocalStack accepts; real AWS never sees them. */
 export const localAwsEnv = {
-  AWS_REGION: REGION,
+  AWS_REGION: LOCAL_REGION,
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
   AWS_ENDPOINT_URL: LOCALSTACK_URL,
@@ -32,7 +42,7 @@ export const localAwsEnv = {
 
 /** A function container's environment next to LocalStack and the bridge (compose and tests). */
 export const functionEnvironment = (fn: FunctionSpec): Record<string, string> => ({
-  ...fn.environment,
+  ...localEnvironment(fn),
   ...localAwsEnv,
   AWS_LAMBDA_RUNTIME_API: runtimeApiAddress('bridge', fn),
   AWS_LAMBDA_FUNCTION_NAME: fn.name,
@@ -45,13 +55,19 @@ const functionService = (fn: FunctionSpec) => ({
   image: `${PROJECT}/${fn.name}:latest`,
   build: { context: '.', dockerfile: 'docker/Dockerfile', args: buildArgs(fn.name) },
   environment: functionEnvironment(fn),
-  // The same constraints as on Lambda: read-only root, only /tmp writable, the configured memory.
+  // The same constraints as on Lambda: an unprivileged user, a read-only root with only /tmp
+  // writable, the configured memory and no swap beyond it, no capabilities.
+  user: SANDBOX_USER,
   read_only: true,
   tmpfs: ['/tmp'],
   mem_limit: `${fn.memoryMb}m`,
-  // aws-lambda-ric exits when the Runtime API goes away and the bridge restarts timed-out containers.
+  memswap_limit: `${fn.memoryMb}m`,
+  pids_limit: PIDS_LIMIT,
+  cap_drop: ['ALL'],
+  security_opt: ['no-new-privileges:true'],
+  // aws-lambda-ric exits when the Runtime API goes away and the service restarts timed-out containers.
   restart: 'unless-stopped',
-  labels: { 'lambda-pipelines.function': fn.name },
+  labels: { [FUNCTION_LABEL]: fn.name, [STACK_LABEL]: COMPOSE_STACK_ID },
   depends_on: { bridge: { condition: 'service_healthy' } },
 });
 
@@ -81,15 +97,37 @@ export function composeDocument(): Record<string, unknown> {
         retries: 60,
       },
     },
+    // The only holder of the Docker socket: it lets the service list, watch and restart this
+    // stack's function containers, and nothing else (bridge/docker-proxy.ts).
+    'docker-proxy': {
+      image: `${PROJECT}/bridge:latest`,
+      entrypoint: ['/usr/local/bin/node', '/var/task/docker-proxy.mjs'],
+      environment: { STACK_ID: COMPOSE_STACK_ID, PORT: String(DOCKER_PROXY_PORT) },
+      user: '0:0',
+      read_only: true,
+      cap_drop: ['ALL'],
+      security_opt: ['no-new-privileges:true'],
+      volumes: ['/var/run/docker.sock:/var/run/docker.sock'],
+      restart: 'unless-stopped',
+    },
     bridge: {
       image: `${PROJECT}/bridge:latest`,
       build: { context: '.', dockerfile: 'docker/Dockerfile', target: 'bridge', args: buildArgs('bridge') },
       ports: [`127.0.0.1:${BRIDGE_PORT}:${BRIDGE_PORT}`],
-      environment: { ...localAwsEnv, BRIDGE_PORT: String(BRIDGE_PORT) },
-      // The Docker socket lets the bridge restart a function container after a timeout, as Lambda
-      // recycles a timed-out sandbox; uid 0 is needed to open the socket.
-      user: '0:0',
-      volumes: ['/var/run/docker.sock:/var/run/docker.sock'],
+      environment: {
+        ...localAwsEnv,
+        BRIDGE_PORT: String(BRIDGE_PORT),
+        DOCKER_PROXY_URL: `http://docker-proxy:${DOCKER_PROXY_PORT}`,
+        PROJECT: '${PROJECT:-lambda-pipelines}',
+        // Layered over the stack description, as the suites do; empty: the stack as written.
+        STACK_OVERRIDES: '${STACK_OVERRIDES:-}',
+      },
+      // A non-root service on a read-only root: it reaches Docker only through docker-proxy.
+      user: SANDBOX_USER,
+      read_only: true,
+      cap_drop: ['ALL'],
+      security_opt: ['no-new-privileges:true'],
+      restart: 'unless-stopped',
       healthcheck: {
         test: [
           'CMD',
@@ -101,7 +139,7 @@ export function composeDocument(): Record<string, unknown> {
         timeout: '5s',
         retries: 30,
       },
-      depends_on: { localstack: { condition: 'service_healthy' } },
+      depends_on: { localstack: { condition: 'service_healthy' }, 'docker-proxy': { condition: 'service_started' } },
     },
   };
   for (const fn of functions) services[fn.name] = functionService(fn);

@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { REGION } from '#stack';
+import { LOCAL_REGION } from '#stack/local';
 
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:4566';
 
@@ -18,7 +18,7 @@ export interface LocalClients {
 export function localClients(endpoint = process.env.AWS_ENDPOINT_URL ?? DEFAULT_ENDPOINT): LocalClients {
   const config = {
     endpoint,
-    region: process.env.AWS_REGION ?? REGION,
+    region: process.env.AWS_REGION ?? LOCAL_REGION,
     credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test' },
   };
   return {

@@ -15,6 +15,8 @@ export const csvImportConfigSchema = z
         return z.NEVER;
       }
     }),
+    /** Where rejected-row reports go: `s3://<REPORT_BUCKET>/<REPORT_PREFIX><source key>.errors.csv`. */
+    REPORT_BUCKET: requiredString,
     REPORT_PREFIX: requiredString.default('reports/'),
   })
   .refine((c) => !c.IMPORT_SCHEMA[c.IMPORT_KEY_COLUMN] || c.IMPORT_SCHEMA[c.IMPORT_KEY_COLUMN] === 'string', {

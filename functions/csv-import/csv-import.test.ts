@@ -4,7 +4,7 @@ import vm from 'node:vm';
 import { MemoryObjectStore } from '#shared/memory-object-store';
 import { silentLogger } from '#shared/logger';
 import { MemoryProcessingLog } from '#shared/processing-log';
-import { objectCreatedRecords, type S3ObjectRef } from '#shared/s3-event';
+import { parseS3Event, type S3ObjectRef } from '#shared/s3-event';
 import { BatchWriter } from './batch-writer';
 import { importCsv, processImport } from './csv-import';
 import event from './events/s3-put-csv.json';
@@ -144,7 +144,7 @@ describe('csv-import core: processImport', () => {
         return sink;
       },
     };
-    return { store, log, table, reports, deps, ref: objectCreatedRecords(event)[0] as S3ObjectRef };
+    return { store, log, table, reports, deps, ref: parseS3Event(event)[0] as S3ObjectRef };
   }
 
   it('records a summary with the counts and the report key', async () => {
@@ -184,9 +184,15 @@ describe('csv-import core: processImport', () => {
     expect(log.items.size).toBe(1);
   });
 
-  it('ignores its own reports and non-CSV keys', async () => {
+  it('ignores its own reports', async () => {
     const { deps, ref } = setup();
     expect((await processImport({ ...ref, key: 'reports/imports/a.csv' }, config, deps)).status).toBe('IGNORED');
-    expect((await processImport({ ...ref, key: 'imports/a.txt' }, config, deps)).status).toBe('IGNORED');
+  });
+
+  it('records a key that is not .csv as FAILED with the reason, without reading it', async () => {
+    const { deps, log, ref } = setup();
+    expect(await processImport({ ...ref, key: 'imports/notes.txt' }, config, deps)).toEqual({ status: 'FAILED', reason: 'not a CSV file: only keys ending in .csv are imported' });
+    expect([...log.items.values()][0]).toMatchObject({ key: 'imports/notes.txt', status: 'FAILED' });
+    expect((await processImport({ ...ref, key: 'imports/UPPER.CSV' }, config, deps)).status).toBe('FAILED'); // object not seeded: read, found missing
   });
 });

@@ -119,7 +119,6 @@ export async function processImport(
   deps: CsvImportDeps,
 ): Promise<CsvImportOutcome> {
   const now = deps.now ?? Date.now;
-  if (!ref.key.toLowerCase().endsWith('.csv')) return { status: 'IGNORED', reason: 'not a .csv key' };
   if (ref.key.startsWith(config.reportPrefix)) return { status: 'IGNORED', reason: 'a rejected-rows report (recursion guard)' };
   if (await deps.log.has(processingLogKey(FUNCTION_NAME, ref))) return { status: 'DUPLICATE' };
 
@@ -138,7 +137,14 @@ export async function processImport(
     return written === 'created' ? outcome : { status: 'DUPLICATE' };
   };
 
-  const object = await deps.store.get(ref.bucket, ref.key);
+  // The trigger selects by prefix only (an SNS filter cannot AND a prefix and a suffix): say why
+  // anything else is not imported, rather than dropping it silently.
+  if (!ref.key.toLowerCase().endsWith('.csv')) return record({ status: 'FAILED', reason: 'not a CSV file: only keys ending in .csv are imported' });
+  // Ranged reads: the parser's pace (DynamoDB's) never keeps an S3 response idle.
+  const object = await deps.store.getRanged(ref.bucket, ref.key, {
+    onRetry: ({ resumeAt, attempt, error }) =>
+      deps.logger.warn({ key: ref.key, resumeAt, attempt, err: (error as Error)?.message }, 'S3 read broke; resuming where it stopped'),
+  });
   if (!object) return record({ status: 'FAILED', reason: 'object no longer exists (deleted before it was imported)' });
   const report = deps.newReport(ref);
   let summary: ImportSummary;

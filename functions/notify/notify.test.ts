@@ -1,18 +1,26 @@
 import { MemoryObjectStore } from '#shared/memory-object-store';
 import { MemoryPublisher, snsSubject } from '#shared/publisher';
-import { objectCreatedRecords } from '#shared/s3-event';
+import { parseS3Event } from '#shared/s3-event';
 import batch from './events/s3-put-batch.json';
 import single from './events/s3-put-image.json';
-import { keyPrefix, notifyUploads } from './notify';
+import { keyPrefix, notifyUpload, type NotifyDeps } from './notify';
+import type { S3ObjectRef } from '#shared/s3-event';
 
-describe('notify core: notifyUploads', () => {
+/** What the handler does with the objects of one message: publish each in turn. */
+async function notifyUploads(refs: S3ObjectRef[], deps: NotifyDeps): Promise<string[]> {
+  const ids: string[] = [];
+  for (const ref of refs) ids.push(await notifyUpload(ref, deps));
+  return ids;
+}
+
+describe('notify core: notifyUpload', () => {
   it('publishes one message per record with bucket, key, size, content type and time', async () => {
     const store = new MemoryObjectStore();
     store.seed('uploads', 'images/holiday photo.png', 'png bytes', 'image/png');
     store.seed('uploads', 'imports/people.csv', 'id\n1\n', 'text/csv');
     const publisher = new MemoryPublisher();
 
-    const ids = await notifyUploads(objectCreatedRecords(batch), { store, publisher });
+    const ids = await notifyUploads(parseS3Event(batch), { store, publisher });
 
     expect(ids).toEqual(['msg-1', 'msg-2']);
     const [first, second] = publisher.published;
@@ -33,7 +41,7 @@ describe('notify core: notifyUploads', () => {
 
   it('publishes with content type "unknown" when the object is already gone', async () => {
     const publisher = new MemoryPublisher();
-    await notifyUploads(objectCreatedRecords(single), { store: new MemoryObjectStore(), publisher });
+    await notifyUploads(parseS3Event(single), { store: new MemoryObjectStore(), publisher });
     expect(publisher.published[0]!.attributes.contentType).toBe('unknown');
     expect(JSON.parse(publisher.published[0]!.message).key).toBe('images/red flower + été%.jpg');
   });
@@ -44,13 +52,13 @@ describe('notify core: notifyUploads', () => {
     publisher.publish = async () => {
       throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottledException' });
     };
-    await expect(notifyUploads(objectCreatedRecords(single), { store, publisher })).rejects.toThrow('Rate exceeded');
+    await expect(notifyUploads(parseS3Event(single), { store, publisher })).rejects.toThrow('Rate exceeded');
   });
 
   it('ignores events without ObjectCreated records, such as the S3 test event', async () => {
     const publisher = new MemoryPublisher();
     const testEvent = { Service: "Amazon S3", Event: "s3:TestEvent" };
-    expect(await notifyUploads(objectCreatedRecords(testEvent), { store: new MemoryObjectStore(), publisher })).toEqual([]);
+    expect(await notifyUploads(parseS3Event(testEvent), { store: new MemoryObjectStore(), publisher })).toEqual([]);
   });
 });
 

@@ -35,14 +35,10 @@ export function uploadNotification(ref: S3ObjectRef, contentType: string): Notif
 }
 
 /**
- * Publishes every record, one message each. S3 events carry no content type, so it is read with
- * a HEAD request. Any SNS or S3 error propagates: the whole event is retried (at least once).
+ * Publishes one upload. S3 events carry no content type, so it is read with a HEAD request. Any
+ * SNS or S3 error propagates: the message is retried (at least once).
  */
-export async function notifyUploads(refs: readonly S3ObjectRef[], deps: NotifyDeps): Promise<string[]> {
-  const ids: string[] = [];
-  for (const ref of refs) {
-    const head = await deps.store.head(ref.bucket, ref.key);
-    ids.push(await deps.publisher.publish(uploadNotification(ref, head?.contentType ?? UNKNOWN_CONTENT_TYPE)));
-  }
-  return ids;
+export async function notifyUpload(ref: S3ObjectRef, deps: NotifyDeps): Promise<string> {
+  const head = await deps.store.head(ref.bucket, ref.key);
+  return deps.publisher.publish(uploadNotification(ref, head?.contentType ?? UNKNOWN_CONTENT_TYPE));
 }

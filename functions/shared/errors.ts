@@ -1,6 +1,11 @@
 // Error classification shared by the functions: what is the input's fault (record it, do not retry)
 // and what is transient (throw, so the platform retries).
 
+/** An event that is not what the function is wired to receive: an error naming what is missing. */
+export class InvalidEvent extends Error {
+  override name = 'InvalidEvent';
+}
+
 /** The input cannot be processed and retrying will not help: record it as FAILED. */
 export class RejectedInput extends Error {
   override name = 'RejectedInput';

@@ -1,6 +1,7 @@
 // The S3 port of the cores, and its adapter over the SDK. Cores see streams and plain values only.
 import { GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import { rangedStream, type RangedReadOptions } from './ranged-reader';
 
 export interface StoredObject {
   body: Readable;
@@ -11,7 +12,11 @@ export interface StoredObject {
 export interface ObjectHead {
   contentLength: number | undefined;
   contentType: string | undefined;
+  eTag?: string | undefined;
 }
+
+/** How a large object is read: ranges of this size, retried this often (see ranged-reader.ts). */
+export type RangedOptions = Omit<RangedReadOptions, 'size'>;
 
 export interface ObjectStore {
   /** The object's body as a stream, or undefined when it no longer exists. */
@@ -19,6 +24,11 @@ export interface ObjectStore {
   /** Metadata only, or undefined when the object no longer exists. */
   head(bucket: string, key: string): Promise<ObjectHead | undefined>;
   put(bucket: string, key: string, body: Buffer | Readable, contentType: string, contentLength?: number): Promise<void>;
+  /**
+   * The object's body read in ranged GETs of one version (If-Match on its ETag), resumed where a
+   * stream breaks: for large objects read slowly. Undefined when the object no longer exists.
+   */
+  getRanged(bucket: string, key: string, options?: RangedOptions): Promise<StoredObject | undefined>;
 }
 
 const isMissing = (error: unknown): boolean =>
@@ -40,7 +50,7 @@ export class S3ObjectStore implements ObjectStore {
   async head(bucket: string, key: string): Promise<ObjectHead | undefined> {
     try {
       const out = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return { contentLength: out.ContentLength, contentType: out.ContentType };
+      return { contentLength: out.ContentLength, contentType: out.ContentType, eTag: out.ETag };
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
@@ -51,6 +61,19 @@ export class S3ObjectStore implements ObjectStore {
     await this.client.send(
       new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, ContentLength: contentLength }),
     );
+  }
+
+  async getRanged(bucket: string, key: string, options: RangedOptions = {}): Promise<StoredObject | undefined> {
+    const head = await this.head(bucket, key);
+    if (!head) return undefined;
+    const size = head.contentLength ?? 0;
+    const body = rangedStream(async (start, end) => {
+      const out = await this.client.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}`, ...(head.eTag && { IfMatch: head.eTag }) }),
+      );
+      return out.Body as Readable;
+    }, { ...options, size });
+    return { body, contentLength: size, contentType: head.contentType };
   }
 }
 

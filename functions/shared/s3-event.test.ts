@@ -1,4 +1,4 @@
-import { decodeS3Key, objectCreatedRecords, objectVersionId } from './s3-event';
+import { decodeS3Key, objectVersionId, parseS3Event } from './s3-event';
 
 describe('S3 key decoding', () => {
   it.each([
@@ -12,7 +12,7 @@ describe('S3 key decoding', () => {
   });
 });
 
-describe('objectCreatedRecords', () => {
+describe('parseS3Event', () => {
   it('keeps ObjectCreated records only, with decoded keys', () => {
     const record = (eventName: string, key: string) => ({
       eventSource: 'aws:s3',
@@ -20,16 +20,16 @@ describe('objectCreatedRecords', () => {
       eventTime: '2026-11-20T10:00:00.000Z',
       s3: { bucket: { name: 'uploads' }, object: { key, size: 3, sequencer: '01' } },
     });
-    const refs = objectCreatedRecords({ Records: [record('ObjectCreated:Put', 'a+b.jpg'), record('ObjectRemoved:Delete', 'c.jpg')] });
+    const refs = parseS3Event({ Records: [record('ObjectCreated:Put', 'a+b.jpg'), record('ObjectRemoved:Delete', 'c.jpg')] });
     expect(refs).toEqual([
       expect.objectContaining({ bucket: 'uploads', key: 'a b.jpg', size: 3, sequencer: '01', eventName: 'ObjectCreated:Put' }),
     ]);
   });
 
-  it('returns nothing for the S3 test event or garbage', () => {
-    expect(objectCreatedRecords({ Service: 'Amazon S3', Event: 's3:TestEvent' })).toEqual([]);
-    expect(objectCreatedRecords(null)).toEqual([]);
-    expect(objectCreatedRecords({ Records: 'nope' })).toEqual([]);
+  it('returns nothing for the S3 test event, and refuses garbage', () => {
+    expect(parseS3Event({ Service: 'Amazon S3', Event: 's3:TestEvent' })).toEqual([]);
+    expect(() => parseS3Event(null)).toThrow('not an S3 event');
+    expect(() => parseS3Event({ Records: 'nope' })).toThrow('not an S3 event');
   });
 
   it('identifies an object version by versionId, else by sequencer and eTag together', () => {

@@ -1,5 +1,6 @@
 // S3 event parsing, and THE one place S3 keys are decoded.
-import type { S3Event, S3EventRecord } from 'aws-lambda';
+import type { S3EventRecord } from 'aws-lambda';
+import { InvalidEvent } from './errors';
 
 /**
  * S3 URL-encodes object keys in events, with `+` for a space (`red flower.jpg` -> `red+flower.jpg`,
@@ -31,17 +32,39 @@ export function toObjectRef(record: S3EventRecord): S3ObjectRef {
     versionId: object.versionId,
     sequencer: object.sequencer,
     eventName: record.eventName,
-    eventTime: record.eventTime,
+    eventTime: record.eventTime ?? new Date().toISOString(),
   };
 }
 
-/** The ObjectCreated records of an S3 event (S3 test events and other kinds carry none). */
-export function objectCreatedRecords(event: unknown): S3ObjectRef[] {
-  const records: unknown = (event as Partial<S3Event> | null | undefined)?.Records;
-  if (!Array.isArray(records)) return [];
-  return (records as S3EventRecord[])
-    .filter((r) => r?.eventSource === 'aws:s3' && r.eventName?.startsWith('ObjectCreated:') && r.s3?.object?.key !== undefined)
-    .map(toObjectRef);
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The ObjectCreated records of an S3 event, keys decoded. S3's test event carries none, and other
+ * kinds (ObjectRemoved...) are skipped. Anything that is not an S3 event, or an ObjectCreated record
+ * without the fields we use, throws an InvalidEvent naming what is missing: a malformed event must
+ * fail loudly, never pass as "nothing to do".
+ */
+export function parseS3Event(event: unknown, where = ''): S3ObjectRef[] {
+  if (isObject(event) && event.Event === 's3:TestEvent') return [];
+  if (!isObject(event) || !Array.isArray(event.Records)) {
+    throw new InvalidEvent(`${where}not an S3 event: expected {"Records":[...]}, got ${JSON.stringify(event)?.slice(0, 200)}`);
+  }
+  return event.Records.flatMap((record: unknown, index) => {
+    const at = `${where}record ${index}`;
+    if (!isObject(record)) throw new InvalidEvent(`${at} is not an object`);
+    if (record.eventSource !== 'aws:s3') throw new InvalidEvent(`${at} is not an S3 record (eventSource ${JSON.stringify(record.eventSource ?? null)}, expected "aws:s3")`);
+    if (typeof record.eventName !== 'string') throw new InvalidEvent(`${at} has no eventName`);
+    if (!record.eventName.startsWith('ObjectCreated:')) return [];
+    const s3 = isObject(record.s3) ? record.s3 : {};
+    const bucket = isObject(s3.bucket) ? s3.bucket : {};
+    const object = isObject(s3.object) ? s3.object : {};
+    const missing = [
+      typeof bucket.name !== 'string' && 's3.bucket.name',
+      typeof object.key !== 'string' && 's3.object.key',
+    ].filter(Boolean);
+    if (missing.length > 0) throw new InvalidEvent(`${at} (${record.eventName}) has no ${missing.join(' and no ')}`);
+    return [toObjectRef(record as unknown as S3EventRecord)];
+  });
 }
 
 /**

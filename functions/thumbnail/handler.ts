@@ -1,24 +1,16 @@
-// Lambda entry point: adapts the S3 event and the AWS clients to the thumbnail core.
-import type { Context, S3Event } from 'aws-lambda';
+// Lambda entry point: adapts the event (SQS messages carrying S3 events, or a bare S3 event) and
+// the AWS clients to the thumbnail core.
 import { dynamodb, s3 } from '#shared/clients';
 import { loadConfig } from '#shared/config';
-import { invocationLogger } from '#shared/logger';
 import { S3ObjectStore } from '#shared/object-store';
 import { DynamoProcessingLog } from '#shared/processing-log';
-import { objectCreatedRecords } from '#shared/s3-event';
+import { s3Trigger } from '#shared/s3-trigger';
 import { thumbnailConfigSchema } from './config';
-import { processUpload, type ThumbnailOutcome } from './thumbnail';
+import { processUpload } from './thumbnail';
 
 const config = loadConfig(thumbnailConfigSchema);
 const store = new S3ObjectStore(s3());
 const log = new DynamoProcessingLog(dynamodb(), config.PROCESSING_LOG_TABLE);
 
-export async function handler(event: S3Event, context: Context): Promise<{ results: Array<{ key: string } & ThumbnailOutcome> }> {
-  const logger = invocationLogger(context);
-  const results = [];
-  // One at a time: sharp already uses every core for one image.
-  for (const ref of objectCreatedRecords(event)) {
-    results.push({ key: ref.key, ...(await processUpload(ref, config, { store, log, logger })) });
-  }
-  return { results };
-}
+// One image at a time: sharp already uses every core for one image.
+export const handler = s3Trigger((ref, logger) => processUpload(ref, config, { store, log, logger }));

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { MemoryObjectStore } from '#shared/memory-object-store';
 import { silentLogger } from '#shared/logger';
 import { MemoryProcessingLog } from '#shared/processing-log';
-import { objectCreatedRecords, type S3ObjectRef } from '#shared/s3-event';
+import { parseS3Event, type S3ObjectRef } from '#shared/s3-event';
 import event from './events/s3-put-image.json';
 import { processUpload } from './thumbnail';
 import { jpeg } from './test-images';
@@ -18,7 +18,7 @@ const config = {
 function setup() {
   const store = new MemoryObjectStore();
   const log = new MemoryProcessingLog();
-  const [ref] = objectCreatedRecords(event);
+  const [ref] = parseS3Event(event);
   return { store, log, ref: ref as S3ObjectRef, deps: { store, log, logger: silentLogger } };
 }
 

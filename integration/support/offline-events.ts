@@ -15,10 +15,11 @@ export const offlineCases: Record<string, { event: unknown; response: unknown }>
     event: { Records: [s3Record('thumbnails', 'images/a.jpg/128.webp')] },
     response: { results: [{ key: 'images/a.jpg/128.webp', status: 'IGNORED', reason: 'object is in the output bucket thumbnails' }] },
   },
-  notify: { event: { Records: [] }, response: { published: 0, messageIds: [] } },
+  notify: { event: { Records: [] }, response: { results: [] } },
   'csv-import': {
-    event: { Records: [s3Record('uploads', 'imports/notes.txt')] },
-    response: { results: [{ key: 'imports/notes.txt', status: 'IGNORED', reason: 'not a .csv key' }] },
+    // The recursion guard: a rejected-rows report is never imported.
+    event: { Records: [s3Record('uploads', 'reports/imports/a.csv.errors.csv')] },
+    response: { results: [{ key: 'reports/imports/a.csv.errors.csv', status: 'IGNORED', reason: 'a rejected-rows report (recursion guard)' }] },
   },
   audit: {
     event: { Records: [{ eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: { status: { S: 'PROCESSED' } } } }] },

@@ -33,22 +33,20 @@ interface WorkerResult {
   peakRssMb: number;
 }
 
-/** One import; a run that dies (LocalStack dropped the S3 stream: "aborted") is tried once more, and says so. */
+/** One import in its own process; a failure says which import and why. */
 function worker(mode: string, args: string[], endpoint: string): WorkerResult {
+  let out: string;
   try {
-    return workerOnce(mode, args, endpoint);
+    out = execFileSync('npx', ['tsx', 'scripts/bench/csv-worker.ts', mode, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+      maxBuffer: 64 * 1024 * 1024,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (error) {
-    console.log(`  ${mode}: run failed (${(error as Error).message.split('\n').slice(-2).join(' ').trim()}); trying once more`);
-    return workerOnce(mode, args, endpoint);
+    const stderr = String((error as { stderr?: string }).stderr ?? '').trim().split('\n').filter((l) => !l.includes('npm warn')).slice(-3).join(' ');
+    throw new Error(`csv-worker ${mode} failed: ${stderr || (error as Error).message}`);
   }
-}
-
-function workerOnce(mode: string, args: string[], endpoint: string): WorkerResult {
-  const out = execFileSync('npx', ['tsx', 'scripts/bench/csv-worker.ts', mode, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
-    maxBuffer: 64 * 1024 * 1024,
-  });
   const line = out.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`csv-worker ${mode} printed no result:\n${out.slice(-2000)}`);
   return JSON.parse(line.slice(7)) as WorkerResult;

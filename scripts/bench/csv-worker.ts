@@ -10,22 +10,25 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { parse } from 'csv-parse';
 import { findFunction } from '#stack';
+import { localEnvironment } from '#stack/local';
 import { parseRowSchema, validateRow } from '../../functions/csv-import/row-schema';
 
 const [mode, table, ...args] = process.argv.slice(2);
 const spec = findFunction('csv-import')!;
-const schema = parseRowSchema(spec.environment.IMPORT_SCHEMA!);
-const keyColumn = spec.environment.IMPORT_KEY_COLUMN!;
+const env = localEnvironment(spec);
+const schema = parseRowSchema(env.IMPORT_SCHEMA!);
+const keyColumn = env.IMPORT_KEY_COLUMN!;
 const dynamodb = new DynamoDBClient({});
 
 const rowsOf = (input: Readable) => input.pipe(parse({ columns: true, bom: true, skip_empty_lines: true }));
 
 async function ours(bucket: string, key: string): Promise<number> {
-  Object.assign(process.env, spec.environment, { IMPORT_TABLE: table, LOG_LEVEL: 'warn', AWS_LAMBDA_FUNCTION_NAME: 'csv-import' });
+  Object.assign(process.env, env, { IMPORT_TABLE: table, LOG_LEVEL: 'warn', AWS_LAMBDA_FUNCTION_NAME: 'csv-import' });
   const { handler } = await import('../../functions/csv-import/handler');
   const event = { Records: [{ eventName: 'ObjectCreated:Put', eventSource: 'aws:s3', s3: { bucket: { name: bucket }, object: { key, size: 0, sequencer: String(Date.now()), eTag: 'bench' } } }] };
-  const { results } = await handler(event as never, { awsRequestId: 'bench' } as never);
-  const outcome = results[0]!;
+  const out = await handler(event, { awsRequestId: 'bench' } as never);
+  const outcome = 'results' in out ? out.results[0]! : undefined;
+  if (!outcome) throw new Error(`the import answered ${JSON.stringify(out)}`);
   if (outcome.status !== 'PROCESSED') throw new Error(`the import ended ${outcome.status}: ${'reason' in outcome ? outcome.reason : ''}`);
   return outcome.rowsWritten;
 }

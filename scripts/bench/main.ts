@@ -20,44 +20,71 @@ function machine(): string {
   return `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}, Docker ${docker}`;
 }
 
+interface Section {
+  title: string;
+  /** Prints its table as it goes; returns the markdown of its docs/benchmarks.md section, without the heading. */
+  run: () => Promise<string>;
+  /** The section writes docs/benchmarks.md itself, heading included. */
+  writesOwnHeading?: boolean;
+}
+
 async function main(): Promise<void> {
   const missing = toolsPresent();
   if (missing) throw new Error(missing);
   const clients = localClients();
   const started = Date.now();
   const header = (title: string) => `## ${title}\n\nCommand: \`make bench\`. Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}.\n`;
+  const sections: Section[] = [
+    { title: 'Thumbnail throughput', run: async () => (await benchThumbnails(RUNS)).markdown },
+    {
+      title: 'CSV import',
+      run: async () =>
+        (
+          await benchCsvImport(clients, {
+            rows: env('BENCH_CSV_ROWS', 200_000),
+            ratioRows: env('BENCH_CSV_RATIO_ROWS', 10_000),
+            naiveRows: env('BENCH_CSV_NAIVE_ROWS', 2_000),
+            runs: RUNS,
+            bigMb: env('BENCH_CSV_BIG_MB', 100),
+          })
+        ).markdown,
+    },
+    { title: 'End-to-end latency', run: async () => (await benchLatency(clients, UPLOADS)).markdown },
+    { title: 'Images and cold start', run: () => benchImageSection(RUNS, 'make bench'), writesOwnHeading: true },
+  ];
+  // Every section runs, whatever happened to the ones before it: a failure is reported with its
+  // reason at the end (and makes the exit status 1); a missed target is only a line in a table.
+  const failures: Array<{ title: string; reason: string }> = [];
   try {
-    console.log(`==> thumbnail throughput (${RUNS} runs)`);
-    const thumbs = await benchThumbnails(RUNS);
-    console.log(thumbs.markdown);
-    writeSection('Thumbnail throughput', `${header('Thumbnail throughput')}\n${thumbs.markdown}`);
-
-    console.log('\n==> CSV import into LocalStack DynamoDB');
-    const csv = await benchCsvImport(clients, {
-      rows: env('BENCH_CSV_ROWS', 200_000),
-      ratioRows: env('BENCH_CSV_RATIO_ROWS', 10_000),
-      naiveRows: env('BENCH_CSV_NAIVE_ROWS', 2_000),
-      runs: RUNS,
-      bigMb: env('BENCH_CSV_BIG_MB', 100),
-    });
-    console.log(csv.markdown);
-    writeSection('CSV import', `${header('CSV import')}\n${csv.markdown}`);
-
-    console.log(`\n==> end-to-end latency (${UPLOADS} uploads)`);
-    const latency = await benchLatency(clients, UPLOADS);
-    console.log(latency.markdown);
-    writeSection('End-to-end latency', `${header('End-to-end latency')}\n${latency.markdown}`);
-
-    console.log(`\n==> images and cold start (${RUNS} runs)`);
-    const images = await benchImageSection(RUNS, 'make bench');
-    writeSection('Images and cold start', images);
-  } catch (error) {
-    if (isUnreachable(error)) throw new Error(`LocalStack is not answering at ${clients.endpoint}: run make up`);
-    throw error;
+    for (const section of sections) {
+      console.log(`\n==> ${section.title}`);
+      const sectionStarted = Date.now();
+      try {
+        const markdown = await section.run();
+        if (section.writesOwnHeading) writeSection(section.title, markdown);
+        else {
+          console.log(markdown);
+          writeSection(section.title, `${header(section.title)}\n${markdown}`);
+        }
+        console.log(`    (${section.title}: ${((Date.now() - sectionStarted) / 1000).toFixed(0)} s)`);
+      } catch (error) {
+        const reason = isUnreachable(error) ? `LocalStack is not answering at ${clients.endpoint}: run make up` : (error as Error).message;
+        console.log(`    ${section.title} FAILED: ${reason}`);
+        failures.push({ title: section.title, reason });
+      }
+    }
   } finally {
     destroyClients(clients);
   }
   console.log(`\nbench: done in ${((Date.now() - started) / 60_000).toFixed(1)} min; wrote ${BENCHMARKS_FILE}`);
+  for (const section of sections) {
+    const failure = failures.find((f) => f.title === section.title);
+    console.log(`  ${failure ? 'FAILED' : 'ok    '} ${section.title}${failure ? `: ${failure.reason.split('\n')[0]}` : ''}`);
+  }
+  if (failures.length > 0) {
+    console.error(`bench: ${failures.length} of ${sections.length} sections failed`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((error: unknown) => {

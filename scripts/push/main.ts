@@ -7,6 +7,7 @@
 // Also: ARCH=x86_64|arm64 (must match the built image), ALLOW_DIRTY=1, KEEP_IMAGES=10, PROJECT.
 import { spawn, spawnSync } from 'node:child_process';
 import { functions } from '#stack';
+import { PUSHED_IMAGES_FILE, recordPushedImages } from '../../infra/images';
 import { dockerLogin, ecrClient, ensureRepository, existingDigest } from './ecr';
 import { dockerArchitecture, endpointHost, explainAwsError, explainPushFailure, imageTag, pushedDigest, PushError, repositoryName, resolveRegistry } from './plan';
 
@@ -103,6 +104,15 @@ async function main(): Promise<void> {
     pushed.push({ name, target, digest, note: 'pushed' });
   }
 
+  recordPushedImages(
+    Object.fromEntries(
+      pushed.map((p) => {
+        const repo = p.target.slice(0, p.target.lastIndexOf(':'));
+        return [p.name, { repository: repo.slice(repo.indexOf('/') + 1), registry: host, digest: p.digest, tag }];
+      }),
+    ),
+  );
+  console.log(`\nRecorded in ${PUSHED_IMAGES_FILE} for make deploy.`);
   console.log('\nPushed images (give ImageUri to Lambda: aws lambda create-function --package-type Image --code ImageUri=...):');
   for (const p of pushed) {
     const repo = p.target.slice(0, p.target.lastIndexOf(':'));

@@ -1,0 +1,124 @@
+// The records AWS Lambda sends to an on-failure destination, in AWS's own shapes, and the one
+// place they are sent from. Two kinds exist, as on AWS (an SQS source needs none: its queue's
+// redrive policy moves the message itself to the DLQ):
+// - an Event invocation whose retries ran out: the request and the error;
+// - a stream batch given up on: DDBStreamBatchInfo, which names the records (shard, sequence
+//   numbers) but does not carry them.
+import type { InvocationResult } from '../function-runtime';
+
+type Failure = Extract<InvocationResult, { ok: false }> | { ok: true; requestId: string; payload: Buffer };
+
+interface RequestContext {
+  requestId: string;
+  functionArn: string;
+  condition: 'RetriesExhausted' | 'EventAgeExceeded' | 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
+  approximateInvokeCount: number;
+}
+
+interface ResponseContext {
+  statusCode: number;
+  executedVersion: '$LATEST';
+  functionError?: 'Unhandled';
+}
+
+export interface AsyncFailureRecord {
+  version: '1.0';
+  timestamp: string;
+  requestContext: RequestContext;
+  requestPayload: unknown;
+  responseContext: ResponseContext;
+  responsePayload: unknown;
+}
+
+export interface StreamFailureRecord {
+  version: '1.0';
+  timestamp: string;
+  requestContext: RequestContext;
+  responseContext: ResponseContext;
+  DDBStreamBatchInfo: {
+    shardId: string;
+    startSequenceNumber: string;
+    endSequenceNumber: string;
+    approximateArrivalOfFirstRecord: string;
+    approximateArrivalOfLastRecord: string;
+    batchSize: number;
+    streamArn: string;
+  };
+}
+
+export type FailureRecord = AsyncFailureRecord | StreamFailureRecord;
+
+const parseJson = (payload: Buffer): unknown => {
+  try {
+    return JSON.parse(payload.toString('utf8'));
+  } catch {
+    return payload.toString('utf8');
+  }
+};
+
+function responseContext(result: Failure | undefined): ResponseContext {
+  // A function that answered (even with batchItemFailures) has no functionError.
+  if (!result || result.ok) return { statusCode: 200, executedVersion: '$LATEST' };
+  return { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' };
+}
+
+/** What Lambda sends on for an Event invocation that failed every attempt (or grew too old). */
+export function asyncFailureRecord(options: {
+  payload: Buffer;
+  result: Failure | undefined;
+  requestId: string;
+  functionArn: string;
+  attempts: number;
+  condition: 'RetriesExhausted' | 'EventAgeExceeded';
+  now?: Date;
+}): AsyncFailureRecord {
+  const { payload, result, requestId, functionArn, attempts, condition, now = new Date() } = options;
+  return {
+    version: '1.0',
+    timestamp: now.toISOString(),
+    requestContext: { requestId, functionArn: `${functionArn}:$LATEST`, condition, approximateInvokeCount: attempts },
+    requestPayload: parseJson(payload),
+    responseContext: responseContext(result),
+    responsePayload: result && !result.ok ? result.error : result?.ok ? parseJson(result.payload) : undefined,
+  };
+}
+
+export interface StreamRecordInfo {
+  sequenceNumber: string;
+  /** ApproximateCreationDateTime, epoch seconds. */
+  createdAt: number;
+}
+
+/** What Lambda sends on for stream records it gave up on: where they are, not what they are. */
+export function streamFailureRecord(options: {
+  records: readonly StreamRecordInfo[];
+  result: Failure | undefined;
+  shardId: string;
+  streamArn: string;
+  functionArn: string;
+  attempts: number;
+  condition: 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
+  now?: Date;
+}): StreamFailureRecord {
+  const { records, result, shardId, streamArn, functionArn, attempts, condition, now = new Date() } = options;
+  const first = records[0]!;
+  const last = records[records.length - 1]!;
+  const iso = (seconds: number) => new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return {
+    version: '1.0',
+    timestamp: now.toISOString(),
+    requestContext: { requestId: result?.requestId ?? '', functionArn, condition, approximateInvokeCount: attempts },
+    responseContext: responseContext(result),
+    DDBStreamBatchInfo: {
+      shardId,
+      startSequenceNumber: first.sequenceNumber,
+      endSequenceNumber: last.sequenceNumber,
+      approximateArrivalOfFirstRecord: iso(first.createdAt),
+      approximateArrivalOfLastRecord: iso(last.createdAt),
+      batchSize: records.length,
+      streamArn,
+    },
+  };
+}
+
+export type SendRecord = (queue: string, record: FailureRecord) => Promise<void>;

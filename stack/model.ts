@@ -1,0 +1,292 @@
+// The vocabulary of the stack description (stack/stack.ts): resources, functions and their
+// triggers, with event-source settings named as AWS names them. Nothing here knows where the stack
+// runs: stack/local.ts renders it to LocalStack + the local Lambda service, infra/ to CloudFormation.
+// `defineStack` validates a description once, when it loads, and explains every mistake in a
+// sentence naming the resource and the field.
+
+export type Access = 'read' | 'write' | 'read-write';
+
+/** A value of a function's environment that names a resource of the stack: its name or ARN. */
+export interface ResourceRef {
+  ref: 'bucket' | 'table' | 'topic';
+  name: string;
+  attribute: 'name' | 'arn';
+  /** What the function may do with it: the IAM grant on AWS. */
+  access: Access | 'publish';
+  /** For buckets: the object keys the access covers, e.g. `reports/*` (default: every key). */
+  keys?: string;
+}
+
+export type EnvValue = string | ResourceRef;
+
+export const bucket = (name: string) => ({
+  name: (access: Access, keys?: string): ResourceRef => ({ ref: 'bucket', name, attribute: 'name', access, ...(keys !== undefined && { keys }) }),
+});
+export const table = (name: string) => ({
+  name: (access: Access): ResourceRef => ({ ref: 'table', name, attribute: 'name', access }),
+});
+export const topic = (name: string) => ({
+  arn: (): ResourceRef => ({ ref: 'topic', name, attribute: 'arn', access: 'publish' }),
+});
+
+export const isRef = (value: EnvValue): value is ResourceRef => typeof value === 'object' && value !== null && 'ref' in value;
+
+export interface BucketSpec {
+  name: string;
+}
+
+export interface IndexSpec {
+  name: string;
+  partitionKey: string;
+  sortKey?: string;
+}
+
+export interface TableSpec {
+  name: string;
+  partitionKey: string;
+  sortKey?: string;
+  /** DynamoDB Streams with this view type. */
+  stream?: 'NEW_IMAGE' | 'NEW_AND_OLD_IMAGES';
+  /** Global secondary indexes (string keys, all attributes projected). */
+  indexes?: IndexSpec[];
+}
+
+export interface TopicSpec {
+  name: string;
+  /**
+   * An SQS queue subscribed to the topic (raw delivery off, so Subject and MessageAttributes are
+   * kept), where its messages can be read without an email address: `<topic>-inbox`.
+   */
+  inbox?: boolean;
+}
+
+/**
+ * S3 ObjectCreated events of a bucket, fanned out through an SNS topic to an SQS queue of the
+ * function (subscription filter on the key), read by an SQS event source mapping.
+ */
+export interface S3Trigger {
+  type: 's3';
+  bucket: string;
+  /** Keys starting with any of these (OR). Letters, digits and `/ _ . -` only. */
+  prefixes?: string[];
+  /** Keys ending with any of these (OR); SNS filters cannot require a prefix AND a suffix. */
+  suffixes?: string[];
+  /** SQS event source mapping: BatchSize (1-10, up to 10000 with a batching window). */
+  batchSize: number;
+  /** MaximumBatchingWindowInSeconds (0-300). */
+  maximumBatchingWindowInSeconds: number;
+  /** FunctionResponseTypes: ReportBatchItemFailures. */
+  reportBatchItemFailures: boolean;
+  /** Receives of one message before SQS moves it to the function's DLQ (redrive policy). */
+  maxReceiveCount: number;
+  /** The queue's VisibilityTimeout; default six times the function timeout (AWS's advice). */
+  visibilityTimeoutSeconds?: number;
+}
+
+/** DynamoDB Streams of a table, read by a stream event source mapping; failures to the function's DLQ. */
+export interface DynamoStreamTrigger {
+  type: 'dynamodb-stream';
+  table: string;
+  startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  /** BatchSize (1-10000). */
+  batchSize: number;
+  maximumBatchingWindowInSeconds: number;
+  /** MaximumRetryAttempts (-1 = until the record expires, or 0-10000). */
+  maximumRetryAttempts: number;
+  /** MaximumRecordAgeInSeconds (-1 = no limit, or 60-604800). */
+  maximumRecordAgeInSeconds: number;
+  bisectBatchOnFunctionError: boolean;
+  reportBatchItemFailures: boolean;
+}
+
+export type Trigger = S3Trigger | DynamoStreamTrigger;
+
+/** What Lambda does with an asynchronous (Event) invocation that fails: retries, then the DLQ. */
+export interface AsyncInvokeConfig {
+  /** MaximumRetryAttempts (0-2). */
+  maximumRetryAttempts: number;
+  /** MaximumEventAgeInSeconds (60-21600). */
+  maximumEventAgeInSeconds: number;
+}
+
+export interface FunctionSpec {
+  /** Folder under functions/ and the Lambda function name. */
+  name: string;
+  description: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+  environment: Record<string, EnvValue>;
+  triggers: Trigger[];
+  asyncInvoke: AsyncInvokeConfig;
+}
+
+export interface StackSpec {
+  buckets: BucketSpec[];
+  tables: TableSpec[];
+  topics: TopicSpec[];
+  functions: FunctionSpec[];
+}
+
+export class StackError extends Error {
+  override name = 'StackError';
+}
+
+const NAME = /^[a-z][a-z0-9-]{0,39}$/;
+/** Characters S3 leaves alone when it URL-encodes keys in events, the same on AWS and LocalStack. */
+const KEY_FILTER = /^[A-Za-z0-9/_.-]+$/;
+
+function check(problems: string[], ok: boolean, message: string): void {
+  if (!ok) problems.push(message);
+}
+
+const inRange = (n: number, min: number, max: number) => Number.isInteger(n) && n >= min && n <= max;
+
+function checkUnique(problems: string[], kind: string, names: string[]): void {
+  const seen = new Set<string>();
+  for (const name of names) {
+    check(problems, NAME.test(name), `${kind} "${name}": a name is lowercase letters, digits and -, starting with a letter, at most 40 characters`);
+    check(problems, !seen.has(name), `${kind} "${name}" is declared twice`);
+    seen.add(name);
+  }
+}
+
+function checkS3Trigger(problems: string[], where: string, fn: FunctionSpec, t: S3Trigger, stack: StackSpec): void {
+  check(problems, stack.buckets.some((b) => b.name === t.bucket), `${where}: bucket "${t.bucket}" is not a bucket of the stack`);
+  for (const key of [...(t.prefixes ?? []), ...(t.suffixes ?? [])]) {
+    check(problems, KEY_FILTER.test(key), `${where}: key filter "${key}" may only hold letters, digits and / _ . - (S3 URL-encodes other characters in events, differently on AWS and LocalStack)`);
+  }
+  check(
+    problems,
+    !(t.prefixes?.length && t.suffixes?.length),
+    `${where}: prefixes and suffixes together cannot be filtered (an SNS filter policy cannot require a prefix AND a suffix of one key); keep the prefixes and check the suffix in the function`,
+  );
+  const window = t.maximumBatchingWindowInSeconds;
+  check(problems, inRange(window, 0, 300), `${where}: maximumBatchingWindowInSeconds ${window} is outside 0-300`);
+  check(
+    problems,
+    inRange(t.batchSize, 1, window >= 1 ? 10_000 : 10),
+    `${where}: batchSize ${t.batchSize} is outside 1-${window >= 1 ? 10_000 : 10}${window >= 1 ? '' : ' (above 10 needs maximumBatchingWindowInSeconds >= 1)'}`,
+  );
+  check(problems, inRange(t.maxReceiveCount, 1, 1000), `${where}: maxReceiveCount ${t.maxReceiveCount} is outside 1-1000`);
+  if (t.visibilityTimeoutSeconds !== undefined) {
+    check(
+      problems,
+      inRange(t.visibilityTimeoutSeconds, fn.timeoutSeconds, 43_200),
+      `${where}: visibilityTimeoutSeconds ${t.visibilityTimeoutSeconds} must be at least the function timeout (${fn.timeoutSeconds} s) and at most 43200 (AWS refuses the mapping otherwise)`,
+    );
+  }
+}
+
+function checkStreamTrigger(problems: string[], where: string, t: DynamoStreamTrigger, stack: StackSpec): void {
+  const source = stack.tables.find((x) => x.name === t.table);
+  check(problems, source !== undefined, `${where}: table "${t.table}" is not a table of the stack`);
+  check(problems, source === undefined || source.stream !== undefined, `${where}: table "${t.table}" has no stream (set stream on the table)`);
+  check(problems, inRange(t.batchSize, 1, 10_000), `${where}: batchSize ${t.batchSize} is outside 1-10000`);
+  check(problems, inRange(t.maximumBatchingWindowInSeconds, 0, 300), `${where}: maximumBatchingWindowInSeconds ${t.maximumBatchingWindowInSeconds} is outside 0-300`);
+  check(problems, inRange(t.maximumRetryAttempts, -1, 10_000), `${where}: maximumRetryAttempts ${t.maximumRetryAttempts} is outside -1-10000`);
+  check(
+    problems,
+    t.maximumRecordAgeInSeconds === -1 || inRange(t.maximumRecordAgeInSeconds, 60, 604_800),
+    `${where}: maximumRecordAgeInSeconds ${t.maximumRecordAgeInSeconds} is neither -1 nor within 60-604800`,
+  );
+}
+
+function checkFunction(problems: string[], fn: FunctionSpec, stack: StackSpec): void {
+  const at = `function "${fn.name}"`;
+  check(problems, inRange(fn.timeoutSeconds, 1, 900), `${at}: timeoutSeconds ${fn.timeoutSeconds} is outside Lambda's 1-900`);
+  check(problems, inRange(fn.memoryMb, 128, 10_240), `${at}: memoryMb ${fn.memoryMb} is outside Lambda's 128-10240`);
+  check(problems, inRange(fn.asyncInvoke.maximumRetryAttempts, 0, 2), `${at}: asyncInvoke.maximumRetryAttempts ${fn.asyncInvoke.maximumRetryAttempts} is outside 0-2`);
+  check(
+    problems,
+    inRange(fn.asyncInvoke.maximumEventAgeInSeconds, 60, 21_600),
+    `${at}: asyncInvoke.maximumEventAgeInSeconds ${fn.asyncInvoke.maximumEventAgeInSeconds} is outside 60-21600`,
+  );
+  for (const [variable, value] of Object.entries(fn.environment)) {
+    check(problems, /^[A-Za-z_][A-Za-z0-9_]*$/.test(variable), `${at}: environment variable name "${variable}" is not valid`);
+    check(problems, !variable.startsWith('AWS_'), `${at}: environment variable ${variable} is reserved by Lambda (AWS_*)`);
+    if (!isRef(value)) continue;
+    const pool = value.ref === 'bucket' ? stack.buckets : value.ref === 'table' ? stack.tables : stack.topics;
+    check(problems, pool.some((r) => r.name === value.name), `${at}: ${variable} names ${value.ref} "${value.name}", which is not in the stack`);
+  }
+  check(problems, fn.triggers.filter((t) => t.type === 's3').length <= 1, `${at}: at most one S3 trigger (list several prefixes in it instead)`);
+  for (const [index, trigger] of fn.triggers.entries()) {
+    const where = `${at} trigger ${index + 1} (${trigger.type})`;
+    if (trigger.type === 's3') checkS3Trigger(problems, where, fn, trigger, stack);
+    else checkStreamTrigger(problems, where, trigger, stack);
+  }
+}
+
+/** Checks a description and returns it; throws one StackError listing every problem. */
+export function defineStack(stack: StackSpec): StackSpec {
+  const problems: string[] = [];
+  checkUnique(problems, 'bucket', stack.buckets.map((b) => b.name));
+  checkUnique(problems, 'table', stack.tables.map((t) => t.name));
+  checkUnique(problems, 'topic', stack.topics.map((t) => t.name));
+  checkUnique(problems, 'function', stack.functions.map((f) => f.name));
+  for (const t of stack.tables) {
+    for (const index of t.indexes ?? []) check(problems, NAME.test(index.name), `table "${t.name}": index name "${index.name}" is not valid`);
+  }
+  for (const fn of stack.functions) checkFunction(problems, fn, stack);
+  if (problems.length > 0) throw new StackError(`The stack description is invalid:\n  - ${problems.join('\n  - ')}`);
+  return stack;
+}
+
+/**
+ * Per-function changes layered over the description for one run, e.g. the short timeouts of the
+ * integration suites: `{"functions":{"notify":{"timeoutSeconds":3,"triggers":[{"maxReceiveCount":2}]}}}`.
+ * Both targets render the result the same way; it is a different stack, not a local deviation.
+ */
+export interface StackOverrides {
+  functions?: Record<
+    string,
+    Partial<Pick<FunctionSpec, 'timeoutSeconds' | 'memoryMb'>> & {
+      environment?: Record<string, string>;
+      triggers?: Array<Record<string, number | boolean | string[]> | null>;
+      asyncInvoke?: Partial<AsyncInvokeConfig>;
+    }
+  >;
+}
+
+export function withOverrides(stack: StackSpec, overrides: StackOverrides | undefined): StackSpec {
+  if (!overrides?.functions) return stack;
+  const unknown = Object.keys(overrides.functions).filter((name) => !stack.functions.some((f) => f.name === name));
+  if (unknown.length > 0) throw new StackError(`overrides name functions that are not in the stack: ${unknown.join(', ')}`);
+  return defineStack({
+    ...stack,
+    functions: stack.functions.map((fn) => {
+      const o = overrides.functions?.[fn.name];
+      if (!o) return fn;
+      return {
+        ...fn,
+        ...(o.timeoutSeconds !== undefined && { timeoutSeconds: o.timeoutSeconds }),
+        ...(o.memoryMb !== undefined && { memoryMb: o.memoryMb }),
+        environment: { ...fn.environment, ...o.environment },
+        asyncInvoke: { ...fn.asyncInvoke, ...o.asyncInvoke },
+        triggers: fn.triggers.map((t, i) => ({ ...t, ...(o.triggers?.[i] ?? {}) }) as Trigger),
+      };
+    }),
+  });
+}
+
+/** STACK_OVERRIDES (JSON) applied over a description; errors name the variable. */
+export function overridesFromEnv(stack: StackSpec, raw: string | undefined): StackSpec {
+  if (!raw?.trim()) return stack;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    throw new StackError(`STACK_OVERRIDES is not JSON: ${(error as Error).message}`);
+  }
+  try {
+    return withOverrides(stack, parsed as StackOverrides);
+  } catch (error) {
+    throw new StackError(`STACK_OVERRIDES: ${(error as Error).message}`);
+  }
+}
+
+/** The function of that name, or an error listing the names there are. */
+export function functionNamed(stack: StackSpec, name: string): FunctionSpec {
+  const fn = stack.functions.find((f) => f.name === name);
+  if (!fn) throw new StackError(`no function "${name}" in the stack (there are: ${stack.functions.map((f) => f.name).join(', ')})`);
+  return fn;
+}
