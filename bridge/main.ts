@@ -11,7 +11,7 @@ import pino from 'pino';
 import { z } from 'zod';
 import { stack } from '#stack';
 import { functionArn, LOCAL_REGION, localEnvironment, queueArn } from '#stack/local';
-import { topology, type EventSourceMapping } from '#stack/topology';
+import type { EventSourceMapping } from '#stack/topology';
 import { sleep } from '#shared/backoff';
 import { loadConfig } from '#shared/config';
 import { BRIDGE_PORT, runtimeApiPort } from './addresses';
@@ -26,6 +26,7 @@ import { FunctionRuntime } from './function-runtime';
 import { startHttpServer } from './http-server';
 import { invokeApiHandler } from './invoke-api';
 import { runtimeApiHandler } from './runtime-api';
+import { servicePlan } from './service-plan';
 
 const seconds = (name: string) =>
   z
@@ -54,12 +55,12 @@ process.on('unhandledRejection', (reason) => logger.error({ err: (reason as Erro
 const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 const dynamodb = new DynamoDBClient({});
 const streams = new DynamoDBStreamsClient({});
-const t = topology(stack);
+const plan = servicePlan(stack);
 const startedAt = new Date();
 const containers = new Containers(config.DOCKER_PROXY_URL ? new URL(config.DOCKER_PROXY_URL) : undefined, logger);
 
 const runtimes = new Map(
-  stack.functions.map((fn) => [
+  plan.functions.map((fn) => [
     fn.name,
     new FunctionRuntime({
       name: fn.name,
@@ -113,12 +114,12 @@ const asyncQueue = (fn: string): Promise<AsyncQueue> => {
 
 const checkpoints = new DynamoCheckpointStore(dynamodb);
 const pollers: Poller[] = [];
-for (const mapping of t.mappings) {
+for (const mapping of plan.mappings) {
   const runtime = runtimes.get(mapping.function)!;
   if (mapping.kind === 'sqs') pollers.push(new SqsPoller({ sqs, mapping, runtime, region: LOCAL_REGION, logger }));
   else pollers.push(new StreamPoller({ dynamodb, streams, mapping, runtime, functionArn: functionArn(mapping.function), checkpoints, sendRecord, logger }));
 }
-for (const spec of t.asyncInvokes) {
+for (const spec of plan.asyncInvokes) {
   pollers.push(
     new AsyncPoller({
       sqs,
@@ -147,7 +148,7 @@ servers.push(
     invokeApiHandler({
       runtimes,
       functions: stack.functions,
-      mappings: t.mappings,
+      mappings: plan.mappings,
       functionArn,
       sourceArn,
       environment: localEnvironment,

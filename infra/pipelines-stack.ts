@@ -68,6 +68,8 @@ export class PipelinesStack extends Stack {
 
   constructor(scope: Construct, id: string, props: PipelinesStackProps) {
     super(scope, id, props);
+    // Server access logs delivered through a bucket policy, not the legacy LogDeliveryWrite ACL.
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     const t = topology(props.spec);
 
     // Server access logs of every bucket go here (cdk-nag AwsSolutions-S1).
@@ -76,7 +78,7 @@ export class PipelinesStack extends Stack {
         blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
         encryption: s3.BucketEncryption.S3_MANAGED,
         enforceSSL: true,
-        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         lifecycleRules: [{ expiration: Duration.days(90) }],
       }),
       'BucketAccessLogs',

@@ -1,5 +1,7 @@
 // The bootstrap against a real LocalStack: everything of the stack description exists once, a
-// second run changes nothing, and S3 uploads reach exactly the function queues their keys match.
+// second run changes nothing, and S3 uploads reach exactly the function queues their keys match,
+// through the same S3 -> SNS (raw delivery, filter policy on the key) -> SQS wiring AWS runs. This
+// is also the proof by test that LocalStack 4.14 filters message bodies on the nested S3 key.
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
@@ -7,9 +9,9 @@ import { DescribeTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamod
 import { GetBucketNotificationConfigurationCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetSubscriptionAttributesCommand, ListSubscriptionsCommand, ListTopicsCommand, PublishCommand } from '@aws-sdk/client-sns';
 import { DeleteMessageCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { dlqName, eventQueueName, functions } from '#stack';
+import { baseStack, functions } from '#stack';
+import { dlqName, eventQueueName, inboxQueueName } from '#stack/topology';
 import { bootstrap, type BootstrapStep } from '../scripts/bootstrap';
-import { inboxQueueName, stackDescription } from '../scripts/bootstrap-plan';
 import { describeWithDocker, eventually } from './support/docker';
 import { startLocalStack, type LocalStack } from './support/localstack';
 
@@ -32,8 +34,8 @@ describeWithDocker('bootstrap against LocalStack', () => {
   // Other suites clean up labelled leftovers; this one only stops the container it started.
   beforeAll(async () => {
     ls = await startLocalStack();
-    firstRun = await bootstrap(ls.clients, stackDescription, () => undefined);
-    secondRun = await bootstrap(ls.clients, stackDescription, () => undefined);
+    firstRun = await bootstrap(ls.clients, baseStack, () => undefined);
+    secondRun = await bootstrap(ls.clients, baseStack, () => undefined);
   }, 300_000);
   afterAll(async () => {
     await ls?.container.stop();
@@ -63,7 +65,7 @@ describeWithDocker('bootstrap against LocalStack', () => {
     expect(firstRun.map((s) => s.outcome)).toEqual(firstRun.map(() => 'created'));
     expect(secondRun).toEqual(firstRun.map((s) => ({ ...s, outcome: 'exists' })));
     expect(firstRun.map((s) => `${s.kind} ${s.name}`)).toEqual(
-      expect.arrayContaining(['bucket uploads', 'table processing-log', 'topic upload-notifications', 'queue notify-events', 'notifications uploads']),
+      expect.arrayContaining(['bucket uploads', 'table processing-log', 'topic upload-notifications', 'topic uploads-object-created', 'queue notify-events', 'notifications uploads']),
     );
   });
 
@@ -78,40 +80,47 @@ describeWithDocker('bootstrap against LocalStack', () => {
 
     expect(bucketNames.sort()).toEqual(['thumbnails', 'uploads']);
     expect(tableNames.sort()).toEqual(['imported-rows', 'processing-log']);
-    expect(topicArns.map((a) => a.split(':').pop()).sort()).toEqual(['processing-alerts', 'upload-notifications']);
+    expect(topicArns.map((a) => a.split(':').pop()).sort()).toEqual(['processing-alerts', 'upload-notifications', 'uploads-object-created']);
     expect(queueNames.sort()).toEqual(EXPECTED_QUEUES);
     expect(subscriptions.map((s) => `${s.TopicArn!.split(':').pop()} -> ${s.Protocol}:${s.Endpoint!.split(':').pop()}`).sort()).toEqual([
       'processing-alerts -> sqs:processing-alerts-inbox',
       'upload-notifications -> sqs:upload-notifications-inbox',
+      'uploads-object-created -> sqs:csv-import-events',
+      'uploads-object-created -> sqs:notify-events',
+      'uploads-object-created -> sqs:thumbnail-events',
     ]);
   });
 
-  it('wires the uploads bucket to the function queues with their prefix and suffix rules, and the thumbnails bucket to nothing', async () => {
+  it('points the uploads bucket at its fan-out topic with one rule per prefix, and the thumbnails bucket at nothing', async () => {
     const uploads = await ls.clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: 'uploads' }));
     const thumbnails = await ls.clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: 'thumbnails' }));
 
-    const summary = uploads.QueueConfigurations!.map(
-      (c) => `${c.Id} ${c.QueueArn!.split(':').pop()} ${c.Events!.join()} ${c.Filter!.Key!.FilterRules!.map((r) => `${r.Name}=${r.Value}`).join(' ')}`,
-    );
-    expect(summary).toEqual([
-      'thumbnail-0 thumbnail-events s3:ObjectCreated:* Prefix=images/',
-      'notify-0 notify-events s3:ObjectCreated:* Prefix=images/',
-      'notify-1 notify-events s3:ObjectCreated:* Prefix=imports/',
-      'csv-import-0 csv-import-events s3:ObjectCreated:* Prefix=imports/ Suffix=.csv',
-    ]);
-    expect(thumbnails.QueueConfigurations ?? []).toEqual([]);
+    const summary = uploads.TopicConfigurations!.map((c) => `${c.TopicArn!.split(':').pop()} ${c.Events!.join()} ${c.Filter!.Key!.FilterRules!.map((r) => `${r.Name}=${r.Value}`).join(' ')}`);
+    expect(summary.sort()).toEqual(['uploads-object-created s3:ObjectCreated:* Prefix=images/', 'uploads-object-created s3:ObjectCreated:* Prefix=imports/']);
+    expect(uploads.QueueConfigurations ?? []).toEqual([]);
+    expect([...(thumbnails.TopicConfigurations ?? []), ...(thumbnails.QueueConfigurations ?? [])]).toEqual([]);
   });
 
-  it('gives each event queue a redrive policy to its DLQ and a policy letting the uploads bucket send', async () => {
+  it('subscribes each function queue with raw delivery and a filter policy on the S3 key in the message body', async () => {
+    const subscriptions = (await ls.clients.sns.send(new ListSubscriptionsCommand({}))).Subscriptions!;
+    const notify = subscriptions.find((s) => s.Endpoint!.endsWith(':notify-events'))!;
+    const attributes = (await ls.clients.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: notify.SubscriptionArn }))).Attributes!;
+
+    expect(attributes).toMatchObject({ RawMessageDelivery: 'true', FilterPolicyScope: 'MessageBody' });
+    expect(JSON.parse(attributes.FilterPolicy!)).toEqual({ Records: { s3: { object: { key: [{ prefix: 'images/' }, { prefix: 'imports/' }] } } } });
+  });
+
+  it('gives each event queue a redrive policy to its DLQ, six times its function timeout as visibility, and a policy letting only its topic send', async () => {
     const events = await queueAttributes('thumbnail-events');
     const dlq = await queueAttributes('thumbnail-dlq');
 
     expect(JSON.parse(events.RedrivePolicy!)).toEqual({ deadLetterTargetArn: dlq.QueueArn, maxReceiveCount: 3 });
+    expect(events.VisibilityTimeout).toBe('360');
     expect(JSON.parse(events.Policy!).Statement[0]).toMatchObject({
-      Principal: { Service: 's3.amazonaws.com' },
+      Principal: { Service: 'sns.amazonaws.com' },
       Action: 'sqs:SendMessage',
       Resource: events.QueueArn,
-      Condition: { ArnLike: { 'aws:SourceArn': ['arn:aws:s3:::uploads'] } },
+      Condition: { ArnEquals: { 'aws:SourceArn': ['arn:aws:sns:us-east-1:000000000000:uploads-object-created'] } },
     });
     expect(dlq.MessageRetentionPeriod).toBe('1209600');
   });
@@ -128,26 +137,30 @@ describeWithDocker('bootstrap against LocalStack', () => {
     expect(rows.StreamSpecification?.StreamEnabled ?? false).toBe(false);
   });
 
-  it('delivers an upload under images/ to the thumbnail and notify queues, not to csv-import', async () => {
+  it('delivers an upload under images/ (a key with spaces and unicode too) to the thumbnail and notify queues only, the S3 event unchanged', async () => {
     await ls.clients.s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'images/x.jpg', Body: 'not really a jpeg' }));
+    await ls.clients.s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'images/Été 2026/a + b.jpg', Body: 'x' }));
 
     await arrivesOn('thumbnail-events', 'images/x.jpg');
     await arrivesOn('notify-events', 'images/x.jpg');
+    await arrivesOn('thumbnail-events', 'images/Été 2026/a + b.jpg');
 
-    // S3 fans one upload out to every matching queue in one pass: both arrived, so would a third.
+    // SNS fans one upload out to every matching subscription in one pass: both arrived, so would a third.
     expect(await s3KeysOn('csv-import-events')).not.toContain('images/x.jpg');
   });
 
-  it('delivers a CSV under imports/ to csv-import and notify, and any other file there to notify only', async () => {
+  it('delivers everything under imports/ to csv-import and notify, and nothing outside the prefixes to anyone', async () => {
     await ls.clients.s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'imports/people.csv', Body: 'id\n1\n' }));
     await ls.clients.s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'imports/notes.txt', Body: 'hello' }));
+    await ls.clients.s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'reports/imports/people.csv.errors.csv', Body: 'line,reason' }));
 
     await arrivesOn('csv-import-events', 'imports/people.csv');
     await arrivesOn('notify-events', 'imports/people.csv');
     await arrivesOn('notify-events', 'imports/notes.txt');
+    await arrivesOn('csv-import-events', 'imports/notes.txt');
 
-    expect(await s3KeysOn('csv-import-events')).not.toContain('imports/notes.txt');
     expect(await s3KeysOn('thumbnail-events')).not.toContain('imports/people.csv');
+    for (const queue of ['thumbnail-events', 'notify-events', 'csv-import-events']) expect(await s3KeysOn(queue)).not.toContain('reports/imports/people.csv.errors.csv');
   });
 
   it('delivers what a topic publishes to its inbox in the SNS envelope, attributes kept', async () => {

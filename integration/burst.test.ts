@@ -3,7 +3,8 @@
 // every alert, queues drained and DLQs empty; then a function container is killed in the middle
 // of a second burst, and after it restarts every event is still processed exactly once.
 import { execFileSync } from 'node:child_process';
-import { dlqName, eventQueueName, functions } from '#stack';
+import { functions } from '#stack';
+import { dlqName, eventQueueName } from '#stack/topology';
 import { jpeg } from '../functions/thumbnail/test-images';
 import { describeWithDocker, eventually, removeLabelledContainers } from './support/docker';
 import { Probe, type LogItem } from './support/probe';
@@ -96,8 +97,7 @@ describeWithDocker('bursts with 2 replicas per function', () => {
 
   beforeAll(async () => {
     removeLabelledContainers();
-    // A container killed mid-invocation is noticed at the deadline: keep it short.
-    stack = await startStack({ replicas: 2, bridgeEnvironment: { TIMEOUT_OVERRIDES: 'thumbnail=10,csv-import=10' } });
+    stack = await startStack({ replicas: 2 });
     probe = new Probe(stack.localstack.clients);
   }, 300_000);
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { findFunction } from '#stack';
+import { baseStack, findFunction } from '#stack';
 import { bootstrap } from '../scripts/bootstrap';
 import { functionEnvironment } from '../scripts/generate-compose';
 import { startCuttingProxy, type CuttingProxy } from './support/cutting-proxy';
@@ -31,7 +31,7 @@ describeWithDocker('csv-import: S3 reads that break mid-file', () => {
   beforeAll(async () => {
     removeLabelledContainers();
     localstack = await startLocalStack();
-    await bootstrap(localstack.clients, () => undefined);
+    await bootstrap(localstack.clients, baseStack, () => undefined);
     const lines = ['id,name,email,age,active', ...Array.from({ length: ROWS }, (_, i) => Object.values(row(i)).join(','))];
     await localstack.clients.s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: KEY, Body: `${lines.join('\n')}\n` }));
     const target = new URL(localstack.endpoint);

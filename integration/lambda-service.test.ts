@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { eventQueueName, findFunction } from '#stack';
+import { eventQueueName } from '#stack/topology';
 import { describeWithDocker, eventually, removeLabelledContainers } from './support/docker';
 import { Probe } from './support/probe';
 import { startStack, type RunningStack } from './support/stack';
@@ -33,7 +33,7 @@ describeWithDocker('local Lambda service with function containers', () => {
     removeLabelledContainers();
     stack = await startStack({
       only: [FUNCTION],
-      bridgeEnvironment: { TIMEOUT_OVERRIDES: `${FUNCTION}=${TIMEOUT_SECONDS}` },
+      stackOverrides: { functions: { [FUNCTION]: { timeoutSeconds: TIMEOUT_SECONDS, triggers: [{ visibilityTimeoutSeconds: 6 }] } } },
       overrides: { [FUNCTION]: { taskRoot: resolve(__dirname, 'fixtures/test-handler'), handler: 'slow.handler', stateDir } },
     });
     lambda = new LambdaClient({ endpoint: stack.bridgeUrl, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
@@ -67,7 +67,7 @@ describeWithDocker('local Lambda service with function containers', () => {
     expect(logs).toMatch(new RegExp(`task timed out after ${TIMEOUT_SECONDS} seconds`));
     expect(logs).toMatch(/restarted timed-out container/);
     // Deleted from its queue only after the successful retry: nothing left to deliver again.
-    const queue = eventQueueName(findFunction(FUNCTION)!);
+    const queue = eventQueueName({ name: FUNCTION });
     const probe = new Probe(stack.localstack.clients);
     await eventually(async () => ((await probe.queueDepth(queue)) === 0 ? true : undefined), `the ${queue} queue drained`, 30_000);
     expect(processed().filter((k) => k === key)).toHaveLength(1);

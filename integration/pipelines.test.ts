@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { SendMessageCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import sharp from 'sharp';
-import { inboxQueueName } from '../scripts/bootstrap-plan';
+import { inboxQueueName } from '#stack/topology';
 import { jpeg } from '../functions/thumbnail/test-images';
 import { describeWithDocker, eventually, removeLabelledContainers } from './support/docker';
 import { Probe } from './support/probe';
@@ -23,7 +23,8 @@ describeWithDocker('pipelines end to end', () => {
 
   beforeAll(async () => {
     removeLabelledContainers();
-    stack = await startStack();
+    // notify gives up on a message after 2 receives, 10 s apart (its visibility timeout here).
+    stack = await startStack({ stackOverrides: { functions: { notify: { triggers: [{ maxReceiveCount: 2 }] } } } });
     probe = new Probe(clients());
   }, 300_000);
   afterAll(async () => {
@@ -126,6 +127,33 @@ describeWithDocker('pipelines end to end', () => {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     expect(alerts.filter((b) => JSON.parse(String(b.Message)).key === key)).toHaveLength(1);
+  });
+
+  it('a poison message fails alone: its batch-mates are processed once, it lands in the DLQ after maxReceiveCount receives', async () => {
+    // With the notify container stopped, five messages wait in its queue; when it starts, they
+    // arrive in one batch (BatchSize 10): four S3 events and one that is not an S3 event at all.
+    const container = stack.functionContainers.get('notify')![0]!;
+    execFileSync('docker', ['stop', '-t', '1', container.getId()]);
+    const keys = ['images/batch/1.png', 'images/batch/2.png', 'images/batch/3.png', 'images/batch/4.png'];
+    const event = (key: string) => ({
+      Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', eventTime: new Date().toISOString(), s3: { bucket: { name: 'uploads' }, object: { key, size: 1, sequencer: '01', eTag: key } } }],
+    });
+    const poison = JSON.stringify({ Records: [{ nonsense: 1 }] });
+    await clients().sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: await probe.queueUrl('notify-events'),
+        Entries: [...keys.slice(0, 2).map((k, i) => ({ Id: `g${i}`, MessageBody: JSON.stringify(event(k)) })), { Id: 'poison', MessageBody: poison }, ...keys.slice(2).map((k, i) => ({ Id: `h${i}`, MessageBody: JSON.stringify(event(k)) }))],
+      }),
+    );
+    execFileSync('docker', ['start', container.getId()]);
+
+    const dead = await findMessage('notify-dlq', (body) => Array.isArray(body.Records) && body.Records[0]?.nonsense === 1, 120_000);
+    expect(dead).toEqual(JSON.parse(poison));
+    const published = (await probe.notifications('upload-notifications')).map((n) => JSON.parse(n.Message).key as string).filter((k) => k.startsWith('images/batch/'));
+    expect(published.sort()).toEqual(keys);
+    const logs = await stack.bridgeLogs();
+    const batch = logs.split('\n').filter((l) => l.includes('"source":"sqs"') && l.includes('"function":"notify"')).map((l) => JSON.parse(l)).find((l) => l.batchSize === 5);
+    expect(batch).toMatchObject({ outcome: 'success', batchSize: 5, failed: 1 });
   });
 
   it('Invoke API: the AWS CLI gets the payload back from a function container', () => {

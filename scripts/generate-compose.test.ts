@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { functions } from '#stack';
+import { localEnvironment } from '#stack/local';
 import { COMPOSE_FILE, composeYaml } from './generate-compose';
 
 describe('docker-compose.yml', () => {
@@ -9,10 +10,27 @@ describe('docker-compose.yml', () => {
   });
 
   it('has one read-only service per function, polling its own Runtime API port of the bridge', () => {
-    const services = parse(composeYaml()).services as Record<string, { environment: Record<string, string>; read_only: boolean }>;
+    const services = parse(composeYaml()).services as Record<string, Record<string, unknown>>;
     for (const [index, fn] of functions.entries()) {
-      expect(services[fn.name]).toMatchObject({ read_only: true, environment: { ...fn.environment, AWS_LAMBDA_RUNTIME_API: `bridge:${9100 + index}` } });
+      expect(services[fn.name]).toMatchObject({
+        read_only: true,
+        user: '993:993',
+        cap_drop: ['ALL'],
+        security_opt: ['no-new-privileges:true'],
+        mem_limit: `${fn.memoryMb}m`,
+        memswap_limit: `${fn.memoryMb}m`,
+        pids_limit: 256,
+        environment: { ...localEnvironment(fn), AWS_LAMBDA_RUNTIME_API: `bridge:${9100 + index}` },
+        labels: { 'lambda-pipelines.function': fn.name, 'lambda-pipelines.stack': 'lambda-pipelines' },
+      });
     }
-    expect(Object.keys(services).sort()).toEqual(['bridge', 'localstack', ...functions.map((f) => f.name)].sort());
+    expect(Object.keys(services).sort()).toEqual(['bridge', 'docker-proxy', 'localstack', ...functions.map((f) => f.name)].sort());
+  });
+
+  it('keeps the Docker socket away from the local Lambda service: only docker-proxy mounts it', () => {
+    const services = parse(composeYaml()).services as Record<string, { volumes?: string[]; user?: string; read_only?: boolean; restart?: string }>;
+    const withSocket = Object.entries(services).filter(([, s]) => s.volumes?.some((v) => v.includes('docker.sock'))).map(([name]) => name);
+    expect(withSocket).toEqual(['docker-proxy']);
+    expect(services.bridge).toMatchObject({ user: '993:993', read_only: true, restart: 'unless-stopped' });
   });
 });

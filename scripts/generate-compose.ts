@@ -6,9 +6,9 @@
 //   npx tsx scripts/generate-compose.ts --check  # exit 1 when docker-compose.yml is stale
 import { readFileSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { functions } from '#stack';
+import { stack as defaultStack } from '#stack';
 import { LOCAL_REGION, localEnvironment } from '#stack/local';
-import type { FunctionSpec } from '#stack/model';
+import type { FunctionSpec, StackSpec } from '#stack/model';
 import { BRIDGE_PORT, runtimeApiAddress } from '../bridge/addresses';
 import { FUNCTION_LABEL, STACK_LABEL } from '../bridge/docker-proxy';
 
@@ -71,7 +71,7 @@ const functionService = (fn: FunctionSpec) => ({
   depends_on: { bridge: { condition: 'service_healthy' } },
 });
 
-export function composeDocument(): Record<string, unknown> {
+export function composeDocument(stack: StackSpec = defaultStack): Record<string, unknown> {
   const services: Record<string, unknown> = {
     localstack: {
       image: '${LOCALSTACK_IMAGE:-localstack/localstack:4.14.0}',
@@ -142,7 +142,7 @@ export function composeDocument(): Record<string, unknown> {
       depends_on: { localstack: { condition: 'service_healthy' }, 'docker-proxy': { condition: 'service_started' } },
     },
   };
-  for (const fn of functions) services[fn.name] = functionService(fn);
+  for (const fn of stack.functions) services[fn.name] = functionService(fn);
   return { services };
 }
 
@@ -162,7 +162,7 @@ function main(): void {
     return;
   }
   writeFileSync(COMPOSE_FILE, wanted);
-  console.log(`wrote ${COMPOSE_FILE} (${functions.length} functions)`);
+  console.log(`wrote ${COMPOSE_FILE} (${defaultStack.functions.length} functions)`);
 }
 
 if (process.argv[1]?.endsWith('generate-compose.ts')) main();

@@ -31,7 +31,7 @@ describe('loadConfig', () => {
   });
 
   it('explains a bad CSV schema', () => {
-    const env = { PROCESSING_LOG_TABLE: 't', IMPORT_TABLE: 'rows', IMPORT_KEY_COLUMN: 'id', IMPORT_SCHEMA: 'id:string,age:int' };
+    const env = { PROCESSING_LOG_TABLE: 't', IMPORT_TABLE: 'rows', IMPORT_KEY_COLUMN: 'id', IMPORT_SCHEMA: 'id:string,age:int', REPORT_BUCKET: 'uploads' };
     expect(() => loadConfig(csvImportConfigSchema, env)).toThrow(/IMPORT_SCHEMA="id:string,age:int" is invalid: "age:int" is not/);
     expect(() => loadConfig(csvImportConfigSchema, { ...env, IMPORT_SCHEMA: 'id:number' })).toThrow(/key column must be declared as string/);
   });

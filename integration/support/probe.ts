@@ -4,7 +4,7 @@ import { QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { inboxQueueName } from '../../scripts/bootstrap-plan';
+import { inboxQueueName } from '#stack/topology';
 import type { LocalClients } from '../../scripts/local-clients';
 import { eventually } from './docker';
 

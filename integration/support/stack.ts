@@ -1,19 +1,35 @@
-// The whole local stack for a suite, as compose runs it: LocalStack, the local Lambda service
-// ("bridge") and the function containers on one Docker network, resources bootstrapped from the
-// stack description.
+// The whole local stack for a suite, as compose runs it: LocalStack, the Docker proxy, the local
+// Lambda service ("bridge") and the function containers on one Docker network, with the limits
+// compose sets (read-only roots, memory without swap, no capabilities, a pids limit), resources
+// bootstrapped from the suite's test stack (integration/support/test-stack.ts).
+import { randomUUID } from 'node:crypto';
 import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
-import { functions, type FunctionSpec } from '#stack';
+import type { FunctionSpec, StackOverrides, StackSpec } from '#stack/model';
 import { BRIDGE_PORT } from '../../bridge/addresses';
+import { FUNCTION_LABEL, STACK_LABEL } from '../../bridge/docker-proxy';
 import { bootstrap } from '../../scripts/bootstrap';
-import { functionEnvironment, localAwsEnv } from '../../scripts/generate-compose';
+import { functionEnvironment, localAwsEnv, PIDS_LIMIT, SANDBOX_USER } from '../../scripts/generate-compose';
 import { LABEL, eventually, imageOf } from './docker';
 import { startLocalStack, type LocalStack } from './localstack';
+import { testStack } from './test-stack';
 
-/** A Lambda-like container: read-only root filesystem, only /tmp writable. */
-class FunctionContainer extends GenericContainer {
+/** A container with the constraints compose applies: read-only root, no capabilities, no privilege gain. */
+class HardenedContainer extends GenericContainer {
   constructor(image: string) {
     super(image);
     this.hostConfig.ReadonlyRootfs = true;
+    this.hostConfig.CapDrop = ['ALL'];
+    this.hostConfig.SecurityOpt = ['no-new-privileges:true'];
+  }
+}
+
+/** A function container: hardened, and the memory Lambda gives the function, without swap. */
+class FunctionContainer extends HardenedContainer {
+  constructor(image: string, memoryMb: number) {
+    super(image);
+    this.hostConfig.Memory = memoryMb * 1024 * 1024;
+    this.hostConfig.MemorySwap = memoryMb * 1024 * 1024;
+    this.hostConfig.PidsLimit = PIDS_LIMIT;
   }
 }
 
@@ -32,12 +48,15 @@ export interface StackOptions {
   replicas?: number;
   /** The functions to start containers for (default: all); the others' events wait in their queues. */
   only?: string[];
-  /** Extra environment of the local Lambda service, e.g. TIMEOUT_OVERRIDES. */
+  /** Changes to the test stack (timeouts, batch sizes...), rendered for LocalStack and the service alike. */
+  stackOverrides?: StackOverrides;
+  /** Extra environment of the local Lambda service. */
   bridgeEnvironment?: Record<string, string>;
   overrides?: Record<string, HandlerOverride>;
 }
 
 export interface RunningStack {
+  spec: StackSpec;
   localstack: LocalStack;
   bridgeUrl: string;
   functionContainers: Map<string, StartedTestContainer[]>;
@@ -45,36 +64,58 @@ export interface RunningStack {
   addReplicas(name: string, count: number): Promise<void>;
   /** The local Lambda service's logs so far. */
   bridgeLogs(): Promise<string>;
+  /** Stops the local Lambda service (SIGTERM) and starts it again, as `docker restart` does. */
+  restartBridge(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startStack({ replicas = 1, only, bridgeEnvironment = {}, overrides = {} }: StackOptions = {}): Promise<RunningStack> {
-  const started = functions.filter((f) => !only || only.includes(f.name));
+export async function startStack({ replicas = 1, only, stackOverrides, bridgeEnvironment = {}, overrides = {} }: StackOptions = {}): Promise<RunningStack> {
+  const { spec, overrides: allOverrides } = testStack(stackOverrides);
+  const started = spec.functions.filter((f) => !only || only.includes(f.name));
+  const stackId = `test-${randomUUID().slice(0, 8)}`;
   const network: StartedNetwork = await new Network().start();
   const localstack = await startLocalStack(network);
-  await bootstrap(localstack.clients, () => undefined);
+  await bootstrap(localstack.clients, spec, () => undefined);
 
-  const bridge = await new GenericContainer(imageOf('bridge'))
+  const dockerProxy = await new GenericContainer(imageOf('bridge'))
+    .withNetwork(network)
+    .withNetworkAliases('docker-proxy')
+    .withLabels({ [LABEL]: 'true' })
+    .withEntrypoint(['/usr/local/bin/node', '/var/task/docker-proxy.mjs'])
+    .withEnvironment({ STACK_ID: stackId, PORT: '2375' })
+    .withUser('0:0')
+    .withBindMounts([{ source: '/var/run/docker.sock', target: '/var/run/docker.sock' }])
+    .withWaitStrategy(Wait.forLogMessage('docker-proxy ready'))
+    .start();
+
+  const bridge = await new HardenedContainer(imageOf('bridge'))
     .withNetwork(network)
     .withNetworkAliases('bridge')
     .withLabels({ [LABEL]: 'true' })
-    .withEnvironment({ ...localAwsEnv, AWS_ENDPOINT_URL: 'http://localstack:4566', ASYNC_RETRY_DELAYS_MS: '200,400', ...bridgeEnvironment })
-    .withUser('0:0')
-    .withBindMounts([{ source: '/var/run/docker.sock', target: '/var/run/docker.sock' }])
+    .withEnvironment({
+      ...localAwsEnv,
+      AWS_ENDPOINT_URL: 'http://localstack:4566',
+      DOCKER_PROXY_URL: 'http://docker-proxy:2375',
+      ASYNC_RETRY_DELAYS_SECONDS: '1,1',
+      STACK_OVERRIDES: JSON.stringify(allOverrides),
+      ...bridgeEnvironment,
+    })
+    .withUser(SANDBOX_USER)
     .withExposedPorts(BRIDGE_PORT)
     .withWaitStrategy(Wait.forHttp('/health', BRIDGE_PORT))
     .start();
-  const bridgeUrl = `http://127.0.0.1:${bridge.getMappedPort(BRIDGE_PORT)}`;
+  // Read again after a restart: Docker may publish the port anew.
+  const url = () => `http://127.0.0.1:${bridge.getMappedPort(BRIDGE_PORT)}`;
 
   const functionContainers = new Map<string, StartedTestContainer[]>();
   const startFunction = (fn: FunctionSpec) => {
     const override = overrides[fn.name];
-    let container = new FunctionContainer(imageOf(fn.name))
+    let container = new FunctionContainer(imageOf(fn.name), fn.memoryMb)
       .withNetwork(network)
-      .withLabels({ [LABEL]: 'true', 'lambda-pipelines.function': fn.name })
+      .withLabels({ [LABEL]: 'true', [FUNCTION_LABEL]: fn.name, [STACK_LABEL]: stackId })
       .withEnvironment(functionEnvironment(fn))
       .withTmpFs({ '/tmp': 'rw' })
-      .withUser('993:993');
+      .withUser(SANDBOX_USER);
     if (override) {
       container = container
         .withEnvironment({ ...functionEnvironment(fn), LAMBDA_TASK_ROOT: '/opt/test-task', _HANDLER: override.handler })
@@ -89,7 +130,7 @@ export async function startStack({ replicas = 1, only, bridgeEnvironment = {}, o
   };
   const pollingAtLeast = (counts: Record<string, number>) =>
     eventually(async () => {
-      const health = (await (await fetch(`${bridgeUrl}/health`)).json()) as { functions: Record<string, { idleContainers: number }> };
+      const health = (await (await fetch(`${url()}/health`)).json()) as { functions: Record<string, { idleContainers: number }> };
       return Object.entries(counts).every(([name, n]) => (health.functions[name]?.idleContainers ?? 0) >= n) ? true : undefined;
     }, `function containers polling the bridge (${JSON.stringify(counts)})`, 60_000);
   for (const fn of started) {
@@ -99,11 +140,14 @@ export async function startStack({ replicas = 1, only, bridgeEnvironment = {}, o
   await pollingAtLeast(Object.fromEntries(started.map((f) => [f.name, replicas])));
 
   return {
+    spec,
     localstack,
-    bridgeUrl,
+    get bridgeUrl() {
+      return url();
+    },
     functionContainers,
     async addReplicas(name, count) {
-      const fn = functions.find((f) => f.name === name)!;
+      const fn = spec.functions.find((f) => f.name === name)!;
       const more = await Promise.all(Array.from({ length: count }, () => startFunction(fn)));
       functionContainers.set(name, [...(functionContainers.get(name) ?? []), ...more]);
       await pollingAtLeast({ [name]: functionContainers.get(name)!.length });
@@ -120,9 +164,14 @@ export async function startStack({ replicas = 1, only, bridgeEnvironment = {}, o
         }, 500);
       });
     },
+    async restartBridge() {
+      await bridge.restart({ timeout: 30_000 });
+      await eventually(async () => ((await fetch(`${url()}/health`).catch(() => undefined))?.ok ? true : undefined), 'the local Lambda service answering again', 60_000);
+    },
     async stop() {
       for (const containers of functionContainers.values()) await Promise.allSettled(containers.map((c) => c.stop({ timeout: 1_000 })));
       await bridge.stop({ timeout: 5_000 });
+      await dockerProxy.stop({ timeout: 1_000 });
       await localstack.container.stop();
       await network.stop();
     },

@@ -1,0 +1,16 @@
+// What the local Lambda service runs for a stack: each function's timeout and the event source
+// mappings and Event-invocation settings it drives. bridge/main.ts runs exactly this; the parity
+// test (infra/parity.test.ts) compares it with what CloudFormation would create.
+import type { StackSpec } from '#stack/model';
+import { topology, type AsyncInvokeSpec, type EventSourceMapping } from '#stack/topology';
+
+export interface ServicePlan {
+  functions: Array<{ name: string; timeoutSeconds: number }>;
+  mappings: EventSourceMapping[];
+  asyncInvokes: AsyncInvokeSpec[];
+}
+
+export function servicePlan(stack: StackSpec): ServicePlan {
+  const t = topology(stack);
+  return { functions: stack.functions.map((f) => ({ name: f.name, timeoutSeconds: f.timeoutSeconds })), mappings: t.mappings, asyncInvokes: t.asyncInvokes };
+}
