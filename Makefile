@@ -68,6 +68,15 @@ push: node_modules ## Push every image (or FUNCTION=) tagged with the git sha: A
 	@$(MAKE) --no-print-directory build
 	npx tsx scripts/push/main.ts
 
+.PHONY: synth
+synth: node_modules ## The stack as CloudFormation (cdk.out/LambdaPipelines.template.json), checked by cdk-nag and cfn-lint; no AWS account needed
+	@npx cdk synth --quiet
+	@bin=$$(scripts/python-tools.sh cfn-lint) && $$bin/cfn-lint && echo "synth: cdk.out/$${STACK_NAME:-LambdaPipelines}.template.json: cdk-nag AwsSolutions and cfn-lint found nothing"
+
+.PHONY: deploy
+deploy: node_modules ## Deploy the stack to AWS Lambda with the image digests make push recorded: AWS_REGION= (and credentials)
+	@npx tsx infra/deploy.ts
+
 .PHONY: bench
 bench: node_modules ## Benchmarks beside peers and limits (thumbnails, CSV import, latency, images), into docs/benchmarks.md (~12 min)
 	@scripts/preflight.sh bench-tools
@@ -97,12 +106,12 @@ bootstrap: node_modules ## Create the stack's buckets, tables, topics, queues an
 AWSLOCAL := $(shell command -v awslocal >/dev/null 2>&1 && echo awslocal || echo "aws --endpoint-url http://127.0.0.1:4566")
 
 .PHONY: demo
-demo: node_modules ## Upload the sample photo and CSV, then print thumbnails, log items, rows and the notification
-	@id=$$(date +%s); \
-	echo "==> $(AWSLOCAL) s3 cp samples/photo.jpg s3://uploads/images/demo-$$id.jpg"; \
-	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 $(AWSLOCAL) s3 cp --only-show-errors samples/photo.jpg s3://uploads/images/demo-$$id.jpg 2>/dev/null && \
-	echo "==> $(AWSLOCAL) s3 cp samples/people.csv s3://uploads/imports/demo-$$id.csv" && \
-	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 $(AWSLOCAL) s3 cp --only-show-errors samples/people.csv s3://uploads/imports/demo-$$id.csv 2>/dev/null && \
+demo: node_modules ## Upload the sample photo and CSVs (one per data set), then print thumbnails, log items, rows and the notification
+	@id=$$(date +%s); export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1; \
+	for pair in samples/photo.jpg:images/demo-$$id.jpg samples/people.csv:imports/people/demo-$$id.csv samples/debian-releases.csv:imports/debian-releases/demo-$$id.csv; do \
+	  echo "==> $(AWSLOCAL) s3 cp $${pair%%:*} s3://uploads/$${pair#*:}"; \
+	  $(AWSLOCAL) s3 cp --only-show-errors "$${pair%%:*}" "s3://uploads/$${pair#*:}" 2>/dev/null || { echo "demo: the upload failed: is the stack up (make up)?" >&2; exit 1; }; \
+	done; \
 	DEMO_ID=$$id npx tsx scripts/demo.ts
 
 .PHONY: down

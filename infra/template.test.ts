@@ -102,7 +102,7 @@ describe('the CloudFormation template', () => {
 
     const csv = permissions('CsvImport');
     expect(csv['s3:PutObject']).toEqual(['{Fn::Join:[,[{Fn::GetAtt:[BucketUploads,Arn]},/reports/*]]}']);
-    expect(csv['dynamodb:BatchWriteItem']).toEqual(['{Fn::GetAtt:[TableImportedRows,Arn]}', '{Fn::GetAtt:[TableProcessingLog,Arn]}']);
+    expect(csv['dynamodb:BatchWriteItem']).toEqual(['{Fn::GetAtt:[TableDebianReleases,Arn]}', '{Fn::GetAtt:[TableImportedRows,Arn]}', '{Fn::GetAtt:[TableProcessingLog,Arn]}']);
     expect(csv['dynamodb:Scan']).toEqual(['{Fn::GetAtt:[TableProcessingLog,Arn]}']);
 
     const notify = permissions('Notify');

@@ -1,5 +1,7 @@
 // Bad input end to end: what production throws at the pipelines ends as the right processing-log
 // item, and every FAILED item as exactly one alert delivered by the audit function through SNS.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { jpeg, pixelBombPng } from '../functions/thumbnail/test-images';
@@ -27,8 +29,11 @@ const cases: Case[] = [
   { what: 'a 0-byte object', key: 'images/bad/empty.jpg', body: async () => Buffer.alloc(0), function: 'thumbnail', status: 'FAILED', reason: /empty object \(0 bytes\)/ },
   { what: 'a pixel-bomb PNG (8000x8000 in a few KB)', key: 'images/bad/bomb.png', body: () => pixelBombPng(8000), function: 'thumbnail', status: 'FAILED', reason: /above the limit of 50000000 \(MAX_INPUT_PIXELS\)/ },
   { what: 'a key with spaces, unicode and +', key: 'images/Été 2026/café + crème ☕ (1).jpg', body: () => jpeg(600, 400), function: 'thumbnail', status: 'PROCESSED' },
-  { what: 'a CSV without its key column', key: 'imports/bad/no-id.csv', body: async () => 'name,email\nAda,ada@example.com\n', function: 'csv-import', status: 'FAILED', reason: /the header has no "id" column \(found: name, email\)/ },
-  { what: 'an empty CSV', key: 'imports/bad/empty.csv', body: async () => '', function: 'csv-import', status: 'PROCESSED' },
+  { what: 'a HEIC photo', key: 'images/bad/iphone.heic', body: async () => readFileSync(join(__dirname, '../functions/thumbnail/fixtures/red-64x48.heic')), function: 'thumbnail', status: 'FAILED', reason: /^HEIC \(HEVC-coded HEIF\) cannot be decoded/ },
+  { what: 'a CSV without its key column', key: 'imports/people/bad/no-id.csv', body: async () => 'name,email\nAda,ada@example.com\n', function: 'csv-import', status: 'FAILED', reason: /the header has no "id" column \(data set people; found: name, email\)/ },
+  { what: 'an empty CSV', key: 'imports/people/bad/empty.csv', body: async () => '', function: 'csv-import', status: 'PROCESSED' },
+  { what: 'a CSV under a prefix no data set has', key: 'imports/cars/fleet.csv', body: async () => 'id\n1\n', function: 'csv-import', status: 'FAILED', reason: /matches no data set; upload it under the prefix of one of: people \(imports\/people\/\), debian-releases/ },
+  { what: 'a file under imports/ that is not a CSV', key: 'imports/people/notes.txt', body: async () => 'hello', function: 'csv-import', status: 'FAILED', reason: /^not a CSV file/ },
 ];
 
 describeWithDocker('bad input end to end', () => {

@@ -79,7 +79,7 @@ describeWithDocker('bootstrap against LocalStack', () => {
     const subscriptions = (await sns.send(new ListSubscriptionsCommand({}))).Subscriptions!;
 
     expect(bucketNames.sort()).toEqual(['thumbnails', 'uploads']);
-    expect(tableNames.sort()).toEqual(['imported-rows', 'processing-log']);
+    expect(tableNames.sort()).toEqual(['debian-releases', 'imported-rows', 'processing-log']);
     expect(topicArns.map((a) => a.split(':').pop()).sort()).toEqual(['processing-alerts', 'upload-notifications', 'uploads-object-created']);
     expect(queueNames.sort()).toEqual(EXPECTED_QUEUES);
     expect(subscriptions.map((s) => `${s.TopicArn!.split(':').pop()} -> ${s.Protocol}:${s.Endpoint!.split(':').pop()}`).sort()).toEqual([

@@ -29,9 +29,9 @@ async function mixedUploads(prefix: string, count: number): Promise<Upload[]> {
         return { key: `images/${prefix}/${n}-broken.jpg`, body: photo.subarray(0, 400), function: 'thumbnail', status: 'FAILED' };
       case 7:
       case 8:
-        return { key: `imports/${prefix}/${n}.csv`, body: `id,name,email,age,active\n${prefix}-${n}-a,A,a@example.com,${i},true\n${prefix}-${n}-b,B,b@example.com,x,false\n`, function: 'csv-import', status: 'PROCESSED' };
+        return { key: `imports/people/${prefix}/${n}.csv`, body: `id,name,email,age,active\n${prefix}-${n}-a,A,a@example.com,${i},true\n${prefix}-${n}-b,B,b@example.com,x,false\n`, function: 'csv-import', status: 'PROCESSED' };
       case 9:
-        return { key: `imports/${prefix}/${n}-no-id.csv`, body: 'name\nnobody\n', function: 'csv-import', status: 'FAILED' };
+        return { key: `imports/people/${prefix}/${n}-no-id.csv`, body: 'name\nnobody\n', function: 'csv-import', status: 'FAILED' };
       default:
         return { key: `images/${prefix}/${n}.jpg`, body: photo, function: 'thumbnail', status: 'PROCESSED' };
     }

@@ -29,7 +29,7 @@ describeWithDocker('make up, then awslocal s3 cp', () => {
   const clients = localClients();
   const id = `it-${Date.now()}`;
   const photoKey = `images/${id} photo.jpg`;
-  const csvKey = `imports/${id}.csv`;
+  const csvKey = `imports/people/${id}.csv`;
   let leaveRunning = false;
 
   beforeAll(() => {
@@ -69,11 +69,14 @@ describeWithDocker('make up, then awslocal s3 cp', () => {
 
     const item = await probe.logItem(csvKey, 120_000);
     // samples/people.csv: 12 rows, of which one has no id and one an age that is not a number.
-    expect(item).toMatchObject({ function: 'csv-import', status: 'PROCESSED', details: { rowsRead: 12, rowsWritten: 10, rowsRejected: 2 } });
+    expect(item).toMatchObject({ function: 'csv-import', status: 'PROCESSED', details: { dataset: 'people', table: 'imported-rows', rowsRead: 12, rowsWritten: 10, rowsRejected: 2 } });
     const row = async (id: string) => unmarshall((await clients.dynamodb.send(new GetItemCommand({ TableName: 'imported-rows', Key: { id: { S: id } }, ConsistentRead: true }))).Item!);
     expect(await row('u-003')).toEqual({ id: 'u-003', name: 'Hamilton, Margaret', email: 'margaret@example.com', age: 88, active: true });
     expect(await row('u-008')).toEqual({ id: 'u-008', name: 'Ken Thompson', email: 'ken@example.com', age: 82, active: false });
     const report = cli('s3', 'cp', `s3://uploads/reports/${csvKey}.errors.csv`, '-');
-    expect(report.trim().split('\n').map((l) => l.split(',')[0])).toEqual(['line', '12', '13']);
+    // The sample's own header, then line and reason; the line is the next-to-last column.
+    const lines = report.trim().split('\n').map((l) => l.split(','));
+    expect(lines[0]).toEqual(['id', 'name', 'email', 'age', 'active', 'line', 'reason']);
+    expect(lines.slice(1).map((cells) => cells.at(-2))).toEqual(['12', '13']);
   });
 });

@@ -79,18 +79,19 @@ describeWithDocker('pipelines end to end', () => {
   });
 
   it('csv-import: typed rows land in DynamoDB, bad rows in a report, a summary in the log', async () => {
-    const key = 'imports/team 2026.csv';
+    const key = 'imports/people/team 2026.csv';
     await probe.put(key, '\uFEFFid,name,email,age,active\r\np-1,"Lovelace, Ada",ada@example.com,36,true\r\np-2,Bob,bob@example.com,not-a-number,false\r\n,Nobody,,,\r\np-3,Cy,cy@example.com,41,no\r\n', 'text/csv');
 
     const item = await probe.logItem(key);
 
-    expect(item).toMatchObject({ status: 'PROCESSED', details: { rowsRead: 4, rowsWritten: 2, rowsRejected: 2, reportKey: `reports/${key}.errors.csv` } });
+    expect(item).toMatchObject({ status: 'PROCESSED', details: { dataset: 'people', table: 'imported-rows', rowsRead: 4, rowsWritten: 2, rowsRejected: 2, reportKey: `reports/${key}.errors.csv` } });
     const row = await clients().dynamodb.send(new GetItemCommand({ TableName: 'imported-rows', Key: { id: { S: 'p-1' } } }));
     expect(unmarshall(row.Item!)).toEqual({ id: 'p-1', name: 'Lovelace, Ada', email: 'ada@example.com', age: 36, active: true });
     const report = await clients().s3.send(new GetObjectCommand({ Bucket: 'uploads', Key: `reports/${key}.errors.csv` }));
     const lines = (await report.Body!.transformToString()).trim().split('\n');
-    expect(lines[0]).toBe('line,reason,row');
-    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['3', '4']);
+    // The file's own header, then line and reason: fix the rows and upload the report as is.
+    expect(lines[0]).toBe('id,name,email,age,active,line,reason');
+    expect(lines.slice(1).map((l) => l.split(',')[5])).toEqual(['3', '4']);
   });
 
   it('audit: a file that is not an image is logged FAILED and alerted once, even when its event is delivered twice', async () => {

@@ -2,8 +2,13 @@ import { readFileSync } from 'node:fs';
 import { csvKeyValues, demoKeys, expectedThumbnailWidths, formatAttributes, formatRow, uploadNotificationFor } from './demo-report';
 
 describe('demo report', () => {
-  it('uploads the photo under images/ and the CSV under imports/, so each reaches its pipeline', () => {
-    expect(demoKeys('42')).toEqual({ photo: 'images/demo-42.jpg', csv: 'imports/demo-42.csv' });
+  it('uploads the photo under images/ and each sample CSV under its data set\'s prefix, so each reaches its pipeline', () => {
+    const keys = demoKeys('42');
+    expect(keys.photo).toBe('images/demo-42.jpg');
+    expect(keys.csvs.map((c) => [c.file, c.key])).toEqual([
+      ['samples/people.csv', 'imports/people/demo-42.csv'],
+      ['samples/debian-releases.csv', 'imports/debian-releases/demo-42.csv'],
+    ]);
   });
 
   it('looks up every sample row that has an id (ten good, one with a bad age), in file order', () => {
@@ -12,10 +17,10 @@ describe('demo report', () => {
     expect(ids).toEqual(['u-001', 'u-002', 'u-003', 'u-004', 'u-005', 'u-006', 'u-007', 'u-008', 'u-009', 'u-010', 'u-011']);
   });
 
-  it('prints an imported row with its columns in schema order, undeclared ones last', () => {
+  it('prints an imported row with its columns in the data set\'s order, undeclared ones last', () => {
     const row = { active: true, age: 36, email: 'ada@example.com', id: 'u-001', name: 'Ada Lovelace', team: 'engines' };
 
-    expect(formatRow(row)).toBe('{"id":"u-001","name":"Ada Lovelace","email":"ada@example.com","age":36,"active":true,"team":"engines"}');
+    expect(formatRow(row, demoKeys('1').csvs[0]!.dataset)).toBe('{"id":"u-001","name":"Ada Lovelace","email":"ada@example.com","age":36,"active":true,"team":"engines"}');
   });
 
   it('expects the configured thumbnail widths, capped at the source width', () => {

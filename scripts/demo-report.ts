@@ -2,14 +2,32 @@
 import { parse } from 'csv-parse/sync';
 import { stack } from '#stack';
 import { localSetting } from '#stack/local';
+import type { DatasetSpec } from '#stack/model';
+
+export interface DemoCsv {
+  file: string;
+  key: string;
+  dataset: DatasetSpec;
+}
 
 export interface DemoKeys {
   photo: string;
-  csv: string;
+  csvs: DemoCsv[];
 }
 
-/** The demo's upload keys: a fresh id per run, so each run is processed (and shown) anew. */
-export const demoKeys = (id: string): DemoKeys => ({ photo: `images/demo-${id}.jpg`, csv: `imports/demo-${id}.csv` });
+/** The sample CSV of each data set, in samples/. */
+export const DEMO_CSV_FILES: Record<string, string> = { people: 'samples/people.csv', 'debian-releases': 'samples/debian-releases.csv' };
+
+/** The demo's upload keys: a fresh id per run, so each run is processed (and shown) anew; one CSV per data set with a sample. */
+export const demoKeys = (id: string): DemoKeys => ({
+  photo: `images/demo-${id}.jpg`,
+  csvs: (stack.datasets ?? [])
+    .filter((d) => DEMO_CSV_FILES[d.name])
+    .map((dataset) => ({ file: DEMO_CSV_FILES[dataset.name]!, key: `${dataset.prefix ?? `imports/${dataset.name}/`}demo-${id}.csv`, dataset })),
+});
+
+/** The data set's key column (its first partition column). */
+export const keyColumnOf = (dataset: DatasetSpec): string => [dataset.key.partition].flat()[0]!;
 
 /** Values of the key column in a CSV, in file order, rows without one left out (they are rejected). */
 export function csvKeyValues(csvText: string, keyColumn: string): string[] {
@@ -17,9 +35,9 @@ export function csvKeyValues(csvText: string, keyColumn: string): string[] {
   return records.map((r) => r[keyColumn]?.trim() ?? '').filter(Boolean);
 }
 
-/** An imported row printed with its columns in IMPORT_SCHEMA order, then any undeclared ones. */
-export function formatRow(row: Record<string, unknown>): string {
-  const declared = localSetting(stack, 'csv-import', 'IMPORT_SCHEMA').split(',').map((c) => c.split(':')[0]!.trim());
+/** An imported row printed with its columns in the data set's order, then any undeclared ones. */
+export function formatRow(row: Record<string, unknown>, dataset: DatasetSpec): string {
+  const declared = Object.keys(dataset.columns);
   const ordered = [...declared.filter((c) => c in row), ...Object.keys(row).filter((c) => !declared.includes(c)).sort()];
   return JSON.stringify(Object.fromEntries(ordered.map((c) => [c, row[c]])));
 }

@@ -3,7 +3,7 @@
 // thumbnails measured with sharp, processing-log items, imported rows, the SNS notification.
 //   npx tsx scripts/demo.ts                  uploads with the SDK (no AWS CLI needed)
 //   DEMO_ID=<id> npx tsx scripts/demo.ts     the caller already uploaded images/demo-<id>.jpg and
-//                                            imports/demo-<id>.csv (the Makefile does, with awslocal)
+//                                            imports/<data set>/demo-<id>.csv (the Makefile does, with awslocal)
 import { readFileSync } from 'node:fs';
 import { BatchGetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -13,11 +13,10 @@ import sharp from 'sharp';
 import { stack } from '#stack';
 import { localSetting } from '#stack/local';
 import { inboxQueueName } from '#stack/topology';
-import { csvKeyValues, demoKeys, expectedThumbnailWidths, formatAttributes, formatRow, uploadNotificationFor, type SnsEnvelope } from './demo-report';
+import { csvKeyValues, demoKeys, expectedThumbnailWidths, formatAttributes, formatRow, keyColumnOf, uploadNotificationFor, type DemoCsv, type SnsEnvelope } from './demo-report';
 import { destroyClients, isUnreachable, localClients } from './local-clients';
 
 const PHOTO_FILE = 'samples/photo.jpg';
-const CSV_FILE = 'samples/people.csv';
 /** The first invocation of a fresh function container can take a while on a cold machine. */
 const DEADLINE_MS = Number(process.env.DEMO_DEADLINE_MS ?? 120_000);
 const POLL_MS = 500;
@@ -25,7 +24,6 @@ const POLL_MS = 500;
 class DemoFailure extends Error {}
 
 const clients = localClients();
-const importTable = localSetting(stack, 'csv-import', 'IMPORT_TABLE');
 const UPLOAD_TOPIC = 'upload-notifications';
 const started = Date.now();
 const deadline = started + DEADLINE_MS;
@@ -64,10 +62,7 @@ function processed(item: Record<string, any>, what: string): void {
 }
 
 async function upload(keys: ReturnType<typeof demoKeys>): Promise<void> {
-  for (const [file, key, contentType] of [
-    [PHOTO_FILE, keys.photo, 'image/jpeg'],
-    [CSV_FILE, keys.csv, 'text/csv'],
-  ] as const) {
+  for (const [file, key, contentType] of [[PHOTO_FILE, keys.photo, 'image/jpeg'] as const, ...keys.csvs.map((c) => [c.file, c.key, 'text/csv'] as const)]) {
     await clients.s3.send(new PutObjectCommand({ Bucket: uploads, Key: key, Body: readFileSync(file), ContentType: contentType }));
     console.log(`uploaded ${file} -> s3://${uploads}/${key}   (the same as: awslocal s3 cp ${file} s3://${uploads}/${key})`);
   }
@@ -91,26 +86,30 @@ async function showThumbnails(key: string): Promise<void> {
   if (measured.join() !== expected.join()) throw new DemoFailure(`thumbnail widths ${measured.join(',')} are not the configured ${expected.join(',')}`);
 }
 
-async function showImport(key: string): Promise<void> {
-  console.log(`\n== csv-import: s3://${uploads}/${key}`);
+async function showImport({ key, file, dataset }: DemoCsv): Promise<void> {
+  console.log(`\n== csv-import: s3://${uploads}/${key}  (data set ${dataset.name})`);
   const item = await waitFor(`processing-log item for ${key}`, () => processingLogItem(key, 'csv-import'));
   processed(item, key);
-  const { rowsRead, rowsWritten, rowsRejected, reportKey } = item.details ?? {};
-  console.log(`  ${rowsRead} rows read, ${rowsWritten} written, ${rowsRejected} rejected`);
+  const { rowsRead, rowsWritten, rowsRejected, reportKey, table } = item.details ?? {};
+  console.log(`  ${rowsRead} rows read, ${rowsWritten} written to table ${table}, ${rowsRejected} rejected`);
   if (reportKey) {
     console.log(`  rejected rows (s3://${uploads}/${reportKey}):`);
     for (const line of (await objectBytes(uploads, reportKey)).toString('utf8').trimEnd().split('\n')) console.log(`    ${line}`);
   }
 
-  const keyColumn = localSetting(stack, 'csv-import', 'IMPORT_KEY_COLUMN');
-  const ids = csvKeyValues(readFileSync(CSV_FILE, 'utf8'), keyColumn);
-  const out = await clients.dynamodb.send(
-    new BatchGetItemCommand({ RequestItems: { [importTable]: { Keys: ids.map((id) => ({ [keyColumn]: { S: id } })), ConsistentRead: true } } }),
-  );
-  const rows = new Map((out.Responses?.[importTable] ?? []).map((r) => unmarshall(r)).map((r) => [r[keyColumn] as string, r]));
-  console.log(`  imported rows (${importTable}):`);
-  for (const id of ids) if (rows.has(id)) console.log(`    ${formatRow(rows.get(id)!)}`);
-  if (rows.size !== rowsWritten) throw new DemoFailure(`${rowsWritten} rows were written but ${rows.size} are in ${importTable}`);
+  const keyColumn = keyColumnOf(dataset);
+  const keyAttribute = stack.tables.find((t) => t.name === dataset.table)!.partitionKey;
+  const ids = [...new Set(csvKeyValues(readFileSync(file, 'utf8'), keyColumn))];
+  const rows = new Map<string, Record<string, unknown>>();
+  for (let i = 0; i < ids.length; i += 100) {
+    const out = await clients.dynamodb.send(
+      new BatchGetItemCommand({ RequestItems: { [table]: { Keys: ids.slice(i, i + 100).map((id) => ({ [keyAttribute]: { S: id } })), ConsistentRead: true } } }),
+    );
+    for (const r of (out.Responses?.[table] ?? []).map((x) => unmarshall(x))) rows.set(String(r[keyAttribute]), r);
+  }
+  console.log(`  imported rows (${table}):`);
+  for (const id of ids) if (rows.has(id)) console.log(`    ${formatRow(rows.get(id)!, dataset)}`);
+  if (rows.size !== rowsWritten) throw new DemoFailure(`${rowsWritten} rows were written but ${rows.size} are in ${table}`);
 }
 
 async function showNotification(key: string): Promise<void> {
@@ -131,7 +130,7 @@ async function main(): Promise<void> {
   const keys = demoKeys(given ?? String(Date.now()));
   if (!given) await upload(keys);
   await showThumbnails(keys.photo);
-  await showImport(keys.csv);
+  for (const csv of keys.csvs) await showImport(csv);
   await showNotification(keys.photo);
   console.log(`\ndemo: every pipeline answered in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -7,7 +7,7 @@ const plan = localPlan(topology(baseStack));
 describe('the local plan bootstrap applies', () => {
   it('resolves environment references to LocalStack names and ARNs', () => {
     expect(localEnvironment(baseStack.functions[1]!)).toEqual({ TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:upload-notifications' });
-    expect(localEnvironment(baseStack.functions[2]!)).toMatchObject({ PROCESSING_LOG_TABLE: 'processing-log', IMPORT_TABLE: 'imported-rows', REPORT_BUCKET: 'uploads' });
+    expect(localEnvironment(baseStack.functions[2]!)).toMatchObject({ PROCESSING_LOG_TABLE: 'processing-log', IMPORT_TABLE__PEOPLE: 'imported-rows', IMPORT_TABLE__DEBIAN_RELEASES: 'debian-releases', REPORT_BUCKET: 'uploads' });
   });
 
   it('points the uploads bucket at its fan-out topic, one rule per prefix, and the thumbnails bucket at nothing', () => {

@@ -3,6 +3,7 @@
 // runs: stack/local.ts renders it to LocalStack + the local Lambda service, infra/ to CloudFormation.
 // `defineStack` validates a description once, when it loads, and explains every mistake in a
 // sentence naming the resource and the field.
+import { parseDatasets, tableVariable, type DatasetInput, type TableKeys } from '../functions/csv-import/datasets';
 
 export type Access = 'read' | 'write' | 'read-write';
 
@@ -120,11 +121,37 @@ export interface FunctionSpec {
   asyncInvoke: AsyncInvokeConfig;
 }
 
+/** A kind of CSV the import knows (functions/csv-import/datasets.ts), and the table it fills. */
+export type DatasetSpec = DatasetInput & { table: string };
+
 export interface StackSpec {
   buckets: BucketSpec[];
   tables: TableSpec[];
   topics: TopicSpec[];
+  /** The CSV data sets, each written to a table of the stack. */
+  datasets?: DatasetSpec[];
   functions: FunctionSpec[];
+}
+
+/** Lambda's limit on the whole environment of a function (names and values). */
+export const MAX_ENVIRONMENT_BYTES = 4096;
+/** What a resource name or ARN may take once resolved, for the size check. */
+const RESOLVED_REF_BYTES = 128;
+
+/**
+ * The environment that hands the data sets to csv-import: IMPORT_DATASETS (JSON: each data set and
+ * its table's key attributes) and IMPORT_TABLE__<NAME> per data set, naming its table.
+ */
+export function datasetEnvironment(datasets: readonly DatasetSpec[], tables: readonly TableSpec[]): Record<string, EnvValue> {
+  const keysOf = (name: string): TableKeys => {
+    const t = tables.find((x) => x.name === name);
+    return { partitionKey: t?.partitionKey ?? '', ...(t?.sortKey && { sortKey: t.sortKey }) };
+  };
+  const settings = datasets.map(({ table: tableName, ...d }) => ({ ...d, tableKeys: keysOf(tableName) }));
+  return {
+    IMPORT_DATASETS: JSON.stringify(settings),
+    ...Object.fromEntries(datasets.map((d) => [tableVariable(d.name), table(d.table).name('write')])),
+  };
 }
 
 export class StackError extends Error {
@@ -209,10 +236,31 @@ function checkFunction(problems: string[], fn: FunctionSpec, stack: StackSpec): 
     check(problems, pool.some((r) => r.name === value.name), `${at}: ${variable} names ${value.ref} "${value.name}", which is not in the stack`);
   }
   check(problems, fn.triggers.filter((t) => t.type === 's3').length <= 1, `${at}: at most one S3 trigger (list several prefixes in it instead)`);
+  const envBytes = Object.entries(fn.environment).reduce((sum, [k, v]) => sum + k.length + (isRef(v) ? RESOLVED_REF_BYTES : Buffer.byteLength(v, 'utf8')), 0);
+  check(problems, envBytes <= MAX_ENVIRONMENT_BYTES, `${at}: its environment takes about ${envBytes} bytes; Lambda allows ${MAX_ENVIRONMENT_BYTES} for all variables together`);
   for (const [index, trigger] of fn.triggers.entries()) {
     const where = `${at} trigger ${index + 1} (${trigger.type})`;
     if (trigger.type === 's3') checkS3Trigger(problems, where, fn, trigger, stack);
     else checkStreamTrigger(problems, where, trigger, stack);
+  }
+}
+
+function checkDatasets(problems: string[], stack: StackSpec): void {
+  const datasets = stack.datasets ?? [];
+  for (const d of datasets) {
+    check(problems, stack.tables.some((t) => t.name === d.table), `data set "${d.name}": table "${d.table}" is not a table of the stack`);
+  }
+  try {
+    parseDatasets(
+      datasets.map(({ table: _table, ...d }) => d),
+      'imports/',
+      (d) => {
+        const t = stack.tables.find((x) => x.name === datasets.find((y) => y.name === d.name)?.table);
+        return t && { partitionKey: t.partitionKey, ...(t.sortKey && { sortKey: t.sortKey }) };
+      },
+    );
+  } catch (error) {
+    problems.push(...(error as Error).message.split('; '));
   }
 }
 
@@ -227,6 +275,7 @@ export function defineStack(stack: StackSpec): StackSpec {
     for (const index of t.indexes ?? []) check(problems, NAME.test(index.name), `table "${t.name}": index name "${index.name}" is not valid`);
   }
   for (const fn of stack.functions) checkFunction(problems, fn, stack);
+  checkDatasets(problems, stack);
   if (problems.length > 0) throw new StackError(`The stack description is invalid:\n  - ${problems.join('\n  - ')}`);
   return stack;
 }

@@ -5,7 +5,7 @@
 //   AWS   (infra/): a CDK app synthesizes the same as CloudFormation (`make synth`, `make deploy`).
 // The wiring between them (S3 -> SNS -> SQS per function -> mapping) is derived in topology.ts.
 // Adding a function = a folder under functions/<name>/ and one entry in `functions` below.
-import { bucket, defineStack, overridesFromEnv, table, topic, type FunctionSpec, type StackSpec } from './model';
+import { bucket, datasetEnvironment, defineStack, overridesFromEnv, table, topic, type DatasetSpec, type FunctionSpec, type StackSpec, type TableSpec } from './model';
 
 /** Prefixes of the uploads bucket that mean something to the pipelines. */
 export const prefixes = {
@@ -18,12 +18,42 @@ export const prefixes = {
 /** Lambda's own defaults for Event invocations, stated so both targets say the same. */
 const asyncInvoke = { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 21_600 };
 
+const tables: TableSpec[] = [
+  { name: 'processing-log', partitionKey: 'pk', sortKey: 'sk', stream: 'NEW_IMAGE' },
+  { name: 'imported-rows', partitionKey: 'id' },
+  { name: 'debian-releases', partitionKey: 'series' },
+];
+
+/**
+ * The kinds of CSV csv-import knows, each uploaded under `imports/<name>/` (see
+ * functions/csv-import/datasets.ts for every field). A file under imports/ that matches none ends
+ * FAILED with the list of these.
+ */
+const datasets: DatasetSpec[] = [
+  {
+    name: 'people',
+    table: 'imported-rows',
+    key: { partition: 'id' },
+    columns: { id: 'string', name: 'string', email: 'string', age: 'number', active: 'boolean' },
+    aliases: { 'E-mail': 'email', Email: 'email' },
+    undeclared: 'keep',
+    upsert: { mode: 'put' },
+  },
+  {
+    // Debian's release table, as the distro-info-data package ships it (samples/debian-releases.csv).
+    name: 'debian-releases',
+    table: 'debian-releases',
+    key: { partition: 'series' },
+    columns: { version: 'string', codename: 'string', series: 'string', created: 'date', release: 'date', eol: 'date', 'eol-lts': 'date', 'eol-elts': 'date' },
+    undeclared: 'reject',
+    upsert: { mode: 'put' },
+  },
+];
+
 export const baseStack: StackSpec = defineStack({
   buckets: [{ name: 'uploads' }, { name: 'thumbnails' }],
-  tables: [
-    { name: 'processing-log', partitionKey: 'pk', sortKey: 'sk', stream: 'NEW_IMAGE' },
-    { name: 'imported-rows', partitionKey: 'id' },
-  ],
+  tables,
+  datasets,
   topics: [
     { name: 'upload-notifications', inbox: true },
     { name: 'processing-alerts', inbox: true },
@@ -61,14 +91,12 @@ export const baseStack: StackSpec = defineStack({
     },
     {
       name: 'csv-import',
-      description: 'Imports CSV files uploaded under imports/ into the imported-rows table',
+      description: 'Imports CSV files uploaded under imports/<data set>/ into the data set\'s table',
       timeoutSeconds: 300,
       memoryMb: 512,
       environment: {
         PROCESSING_LOG_TABLE: table('processing-log').name('read-write'),
-        IMPORT_TABLE: table('imported-rows').name('write'),
-        IMPORT_KEY_COLUMN: 'id',
-        IMPORT_SCHEMA: 'id:string,name:string,email:string,age:number,active:boolean',
+        ...datasetEnvironment(datasets, tables),
         REPORT_BUCKET: bucket('uploads').name('write', `${prefixes.reports}*`),
         REPORT_PREFIX: prefixes.reports,
       },

@@ -11,7 +11,7 @@ describe('BatchWriter', () => {
       calls.push(items.length);
       return [];
     };
-    const writer = new BatchWriter(write, { keyColumn: 'id', ...noSleep });
+    const writer = new BatchWriter(write, { keyOf: (i) => String(i.id), ...noSleep });
 
     for (const row of rows(60)) await writer.add(row);
     await writer.flush();
@@ -22,7 +22,7 @@ describe('BatchWriter', () => {
 
   it('keeps the last row when a key repeats inside one chunk (BatchWriteItem refuses duplicates)', async () => {
     const written: Item[] = [];
-    const writer = new BatchWriter(async (items) => (written.push(...items), []), { keyColumn: 'id', ...noSleep });
+    const writer = new BatchWriter(async (items) => (written.push(...items), []), { keyOf: (i) => String(i.id), ...noSleep });
     await writer.add({ id: 'a', v: 1 });
     await writer.add({ id: 'b', v: 1 });
     await writer.add({ id: 'a', v: 2 });
@@ -40,7 +40,7 @@ describe('BatchWriter', () => {
       return call <= 2 ? items.slice(0, 2) : [];
     };
     const writer = new BatchWriter(write, {
-      keyColumn: 'id',
+      keyOf: (i) => String(i.id),
       baseDelayMs: 100,
       sleep: async (ms) => void delays.push(ms),
       random: () => 0.5,
@@ -60,7 +60,7 @@ describe('BatchWriter', () => {
       if (throttled++ < 2) throw Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' });
       return [];
     };
-    const ok = new BatchWriter(throttling, { keyColumn: 'id', ...noSleep });
+    const ok = new BatchWriter(throttling, { keyOf: (i) => String(i.id), ...noSleep });
     await ok.add({ id: '1' });
     await ok.flush();
     expect(ok.written).toBe(1);
@@ -71,7 +71,7 @@ describe('BatchWriter', () => {
         calls++;
         throw Object.assign(new Error('One or more parameter values were invalid'), { name: 'ValidationException' });
       },
-      { keyColumn: 'id', ...noSleep },
+      { keyOf: (i) => String(i.id), ...noSleep },
     );
     await broken.add({ id: '1' });
     await expect(broken.flush()).rejects.toThrow('One or more parameter values were invalid');
@@ -79,7 +79,7 @@ describe('BatchWriter', () => {
   });
 
   it('fails after a bounded number of attempts when items stay unprocessed', async () => {
-    const writer = new BatchWriter(async (items) => items, { keyColumn: 'id', maxAttempts: 4, ...noSleep });
+    const writer = new BatchWriter(async (items) => items, { keyOf: (i) => String(i.id), maxAttempts: 4, ...noSleep });
     await writer.add({ id: '1' });
     await expect(writer.flush()).rejects.toThrow('BatchWriteItem left 1 items unprocessed after 4 attempts');
   });
@@ -94,7 +94,7 @@ describe('BatchWriter', () => {
       inFlight--;
       return [];
     };
-    const writer = new BatchWriter(write, { keyColumn: 'id', maxInFlight: 3, ...noSleep });
+    const writer = new BatchWriter(write, { keyOf: (i) => String(i.id), maxInFlight: 3, ...noSleep });
     for (const row of rows(25 * 10)) await writer.add(row);
     await writer.flush();
     expect(peak).toBe(3);

@@ -1,5 +1,6 @@
 // Writes rows to DynamoDB in BatchWriteItem chunks of 25 (the API's limit), a few chunks in flight
-// at once, retrying UnprocessedItems and throttling with exponential backoff and full jitter.
+// at once, retrying UnprocessedItems and throttling with exponential backoff and full jitter: the
+// `put` upsert mode (the last row for a key wins).
 import { fullJitterDelay, sleep as realSleep } from '#shared/backoff';
 import { isTransientAwsError } from '#shared/errors';
 import type { Item } from './row-schema';
@@ -7,8 +8,23 @@ import type { Item } from './row-schema';
 /** One BatchWriteItem call: writes what it can and returns the items left unprocessed. */
 export type WriteChunk = (items: Item[]) => Promise<Item[]>;
 
+/** Where rows go: BatchWriter (put) or ConditionalWriter (if-newer). */
+export interface RowWriter {
+  /** Queues one row; resolves when the caller may send the next (backpressure). */
+  add(item: Item): Promise<void>;
+  /** Sends what is queued and waits for every write in flight. */
+  flush(): Promise<void>;
+  /** Rows stored. */
+  readonly written: number;
+  /** Rows not stored because the table holds a newer version (if-newer). */
+  readonly skipped: number;
+}
+
+/** The identity of an item in its table: its key attributes. */
+export type KeyOf = (item: Item) => string;
+
 export interface BatchWriterOptions {
-  keyColumn: string;
+  keyOf: KeyOf;
   chunkSize?: number;
   maxInFlight?: number;
   maxAttempts?: number;
@@ -18,11 +34,12 @@ export interface BatchWriterOptions {
   random?: () => number;
 }
 
-export class BatchWriter {
+export class BatchWriter implements RowWriter {
   private pending = new Map<string, Item>();
   private readonly inFlight = new Set<Promise<void>>();
   private failure: unknown;
   written = 0;
+  readonly skipped = 0;
   private readonly chunkSize: number;
   private readonly maxInFlight: number;
   private readonly maxAttempts: number;
@@ -36,11 +53,10 @@ export class BatchWriter {
     this.maxAttempts = options.maxAttempts ?? 8;
   }
 
-  /** Queues one row; resolves when the caller may send the next (backpressure). */
   async add(item: Item): Promise<void> {
     this.throwIfFailed();
     // BatchWriteItem rejects two requests for one key in a call: the later row wins.
-    const key = String(item[this.options.keyColumn]);
+    const key = this.options.keyOf(item);
     this.pending.delete(key);
     this.pending.set(key, item);
     if (this.pending.size >= this.chunkSize) await this.dispatch();

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -6,12 +7,14 @@ import { silentLogger } from '#shared/logger';
 import { MemoryProcessingLog } from '#shared/processing-log';
 import { parseS3Event, type S3ObjectRef } from '#shared/s3-event';
 import { BatchWriter } from './batch-writer';
+import { ConditionalWriter } from './conditional-writer';
 import { importCsv, processImport } from './csv-import';
 import event from './events/s3-put-csv.json';
-import { MemoryReportSink } from './report';
-import { parseRowSchema, type Item } from './row-schema';
+import { MemoryReportSink, S3ReportSink } from './report';
+import type { Item } from './row-schema';
+import { people, releases } from './test-datasets';
 
-const options = { schema: parseRowSchema('id:string,name:string,age:number,active:boolean'), keyColumn: 'id' };
+const limits = { maxRecordBytes: 1024 * 1024 };
 
 function memoryTable() {
   const rows = new Map<string, Item>();
@@ -20,7 +23,7 @@ function memoryTable() {
       for (const item of items) rows.set(String(item.id), item);
       return [];
     },
-    { keyColumn: 'id' },
+    { keyOf: (i) => String(i.id) },
   );
   return { rows, writer };
 }
@@ -33,30 +36,23 @@ describe('csv-import core: importCsv', () => {
     const report = new MemoryReportSink();
     const text = '\uFEFFid,name,age,active\r\n1,"Lovelace, Ada",36,true\r\n2,"Grace ""Amazing"" Hopper",85,no\r\n3,"multi\r\nline",,1\r\n';
 
-    const summary = await importCsv(csv(text), options, writer, report);
+    const summary = await importCsv(csv(text), people, writer, report, limits);
 
-    expect(summary).toEqual({ rowsRead: 3, rowsWritten: 3, rowsRejected: 0 });
+    expect(summary).toEqual({ rowsRead: 3, rowsWritten: 3, rowsSkipped: 0, rowsRejected: 0 });
     expect(rows.get('1')).toEqual({ id: '1', name: 'Lovelace, Ada', age: 36, active: true });
     expect(rows.get('2')).toEqual({ id: '2', name: 'Grace "Amazing" Hopper', age: 85, active: false });
     expect(rows.get('3')).toEqual({ id: '3', name: 'multi\r\nline', active: true });
     expect(await report.finish()).toBeUndefined();
   });
 
-  it('reports every bad row with its line number and reason, neutralising formulas', async () => {
+  it('reports every bad row under the file\'s own header, with line and reason, neutralising formulas', async () => {
     const { rows, writer } = memoryTable();
     const report = new MemoryReportSink();
-    const text = [
-      'id,name,age,active',
-      '1,Ada,36,true',
-      ',Nobody,20,true',
-      '2,Bob,old,true',
-      '=HYPERLINK("http://x"),Eve,30,maybe',
-      '3,Cy,40,false',
-    ].join('\n');
+    const text = ['id,name,age,active', '1,Ada,36,true', ',Nobody,20,true', '2,Bob,old,true', '=HYPERLINK("http://x"),Eve,30,maybe', '3,Cy,40,false'].join('\n');
 
-    const summary = await importCsv(csv(text), options, writer, report);
+    const summary = await importCsv(csv(text), people, writer, report, limits);
 
-    expect(summary).toEqual({ rowsRead: 5, rowsWritten: 2, rowsRejected: 3 });
+    expect(summary).toEqual({ rowsRead: 5, rowsWritten: 2, rowsSkipped: 0, rowsRejected: 3 });
     expect([...rows.keys()].sort()).toEqual(['1', '3']);
     await report.finish();
     expect(report.rows.map((r) => [r.line, r.reason])).toEqual([
@@ -64,29 +60,58 @@ describe('csv-import core: importCsv', () => {
       [4, '"age" is not a number: "old"'],
       [5, '"active" is not a boolean (true/false/yes/no/1/0): "maybe"'],
     ]);
-    expect(report.text).toContain('\'=HYPERLINK(""http://x""),Eve,30,maybe');
-    expect(report.text.split('\n')[0]).toBe('line,reason,row');
+    const lines = report.text.trim().split('\n');
+    expect(lines[0]).toBe('id,name,age,active,line,reason');
+    expect(lines[1]).toBe(',Nobody,20,true,3,"missing value for key column ""id"""');
+    expect(lines[3]).toContain('"\'=HYPERLINK(""http://x"")",Eve,30,maybe,5,');
   });
 
   it('keeps stray quotes as text and reports a record left with an unclosed quote', async () => {
     const { rows, writer } = memoryTable();
     const report = new MemoryReportSink();
-    const text = 'id,name\n1,Ada "the first"\n3,Cy\n4,"never closed\n';
 
-    const summary = await importCsv(csv(text), options, writer, report);
+    const summary = await importCsv(csv('id,name\n1,Ada "the first"\n3,Cy\n4,"never closed\n'), people, writer, report, limits);
 
-    expect(summary.rowsWritten).toBe(2);
-    expect(summary.rowsRejected).toBe(1);
+    expect(summary).toMatchObject({ rowsWritten: 2, rowsRejected: 1 });
     expect(rows.get('1')).toEqual({ id: '1', name: 'Ada "the first"' });
-    expect([...rows.keys()].sort()).toEqual(['1', '3']);
-    expect(report.rows).toEqual([{ line: 4, reason: expect.stringMatching(/unreadable CSV record: Quote Not Closed/), row: '4,"never closed\n' }]);
+    expect(report.rows).toEqual([{ line: 4, reason: expect.stringMatching(/unreadable CSV record: Quote Not Closed/), cells: ['4,"never closed'] }]);
   });
 
   it('rejects the whole file when the header has no key column', async () => {
     const { writer } = memoryTable();
-    await expect(importCsv(csv('name,age\nAda,36\n'), options, writer, new MemoryReportSink())).rejects.toThrow(
-      'the header has no "id" column (found: name, age)',
+    await expect(importCsv(csv('name,age\nAda,36\n'), people, writer, new MemoryReportSink(), limits)).rejects.toThrow('the header has no "id" column (data set people; found: name, age)');
+  });
+
+  /** Yields `head`, then `count` chunks of `chunk`, then `tail`, sampling memory as the parser pulls them. */
+  function hostile(head: string, chunk: string, count: number, tail: string) {
+    const memory = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+    const probe = { before: memory(), peak: 0, pulled: 0 };
+    async function* chunks() {
+      yield head;
+      for (let i = 0; i < count; i++) {
+        probe.peak = Math.max(probe.peak, memory() - probe.before);
+        probe.pulled += chunk.length;
+        yield chunk;
+      }
+      yield tail;
+    }
+    return { stream: Readable.from(chunks()), probe };
+  }
+
+  it.each([
+    ['an unclosed quote on line 2 of a 60 MB file', () => hostile('id,name\n1,"never closed\n', `${'x'.repeat(65_535)}\n`, 960, '2,ok\n')],
+    ['one 50 MB field', () => hostile('id,name\n1,', 'y'.repeat(65_536), 800, '\n2,ok\n')],
+  ])('stops at a record over MAX_RECORD_BYTES, with a reason, without buffering it: %s', async (_what, make) => {
+    const { writer } = memoryTable();
+    const { stream, probe } = make();
+
+    await expect(importCsv(stream, people, writer, new MemoryReportSink(), limits)).rejects.toThrow(
+      /^the CSV record starting at line 2 is longer than 1048576 bytes \(MAX_RECORD_BYTES\), an unclosed quote perhaps; the import stopped there after 0 rows$/,
     );
+    console.log(`hostile CSV stopped after reading ${(probe.pulled / 1048576).toFixed(1)} MB; memory growth at most ${(probe.peak / 1048576).toFixed(1)} MB`);
+    // It stops soon after the bound, not at the end of the file, and holds little more than the bound.
+    expect(probe.pulled).toBeLessThan(8 * 1024 * 1024);
+    expect(probe.peak).toBeLessThan(32 * 1024 * 1024);
   });
 
   it('keeps memory flat: 1,000,000 rows grow the heap by less than 64 MB', async () => {
@@ -114,19 +139,61 @@ describe('csv-import core: importCsv', () => {
         }
         return [];
       },
-      { keyColumn: 'id' },
+      { keyOf: (i) => String(i.id) },
     );
 
-    const summary = await importCsv(Readable.from(lines()), options, writer, new MemoryReportSink());
+    const summary = await importCsv(Readable.from(lines()), people, writer, new MemoryReportSink(), limits);
 
-    expect(summary).toEqual({ rowsRead: ROWS, rowsWritten: ROWS, rowsRejected: 0 });
+    expect(summary).toEqual({ rowsRead: ROWS, rowsWritten: ROWS, rowsSkipped: 0, rowsRejected: 0 });
     console.log(`1M-row import: peak heap growth ${(peak / 1048576).toFixed(1)} MB`);
     expect(peak).toBeLessThan(64 * 1024 * 1024);
   }, 120_000);
 });
 
+describe('csv-import core: if-newer upserts', () => {
+  /** A table keeping, per key, the row with the greatest build, as the conditional put does. */
+  function versionedTable() {
+    const rows = new Map<string, Item>();
+    const writer = new ConditionalWriter(async (item) => {
+      const key = `${item.pk}|${item.sk}`;
+      const stored = rows.get(key);
+      if (stored && Number(stored.build) >= Number(item.build)) return 'older';
+      rows.set(key, item);
+      return 'written';
+    });
+    return { rows, writer };
+  }
+  const head = 'distro,series,arch,released,build';
+
+  it('keeps the newest version of a row whatever the order, and counts the older ones as skipped', async () => {
+    const { rows, writer } = versionedTable();
+    const text = [head, 'debian,trixie,amd64,2025-08-09,2', 'debian,trixie,amd64,2025-08-01,1', 'debian,trixie,arm64,2025-08-09,5'].join('\n');
+
+    const summary = await importCsv(csv(text), releases, writer, new MemoryReportSink(), limits);
+
+    expect(summary).toEqual({ rowsRead: 3, rowsWritten: 2, rowsSkipped: 1, rowsRejected: 0 });
+    expect(rows.get('debian#trixie|amd64')).toMatchObject({ build: 2, released: '2025-08-09' });
+  });
+
+  it('cannot be rolled back by a re-upload of an older file', async () => {
+    const { rows, writer } = versionedTable();
+    await importCsv(csv(`${head}\ndebian,sid,amd64,2026-01-01,9\n`), releases, writer, new MemoryReportSink(), limits);
+    const again = new ConditionalWriter((writer as unknown as { put: (i: Item) => Promise<'written' | 'older'> }).put);
+    const summary = await importCsv(csv(`${head}\ndebian,sid,amd64,2025-01-01,3\n`), releases, again, new MemoryReportSink(), limits);
+    expect(summary).toMatchObject({ rowsWritten: 0, rowsSkipped: 1 });
+    expect(rows.get('debian#sid|amd64')).toMatchObject({ build: 9 });
+  });
+
+  it('rejects a row without its version', async () => {
+    const { writer } = versionedTable();
+    const report = new MemoryReportSink();
+    expect(await importCsv(csv(`${head}\ndebian,sid,amd64,2026-01-01,\n`), releases, writer, report, limits)).toMatchObject({ rowsRejected: 1 });
+    expect(report.rows[0]!.reason).toBe('missing value for version column "build"');
+  });
+});
+
 describe('csv-import core: processImport', () => {
-  const config = { ...options, reportPrefix: 'reports/' };
+  const settings = { datasets: [people, releases], reportPrefix: 'reports/', ...limits };
 
   function setup() {
     const store = new MemoryObjectStore();
@@ -147,52 +214,76 @@ describe('csv-import core: processImport', () => {
     return { store, log, table, reports, deps, ref: parseS3Event(event)[0] as S3ObjectRef };
   }
 
-  it('records a summary with the counts and the report key', async () => {
+  it('imports into the data set of the key\'s prefix and records a summary naming it, its table and the report', async () => {
     const { store, log, deps, ref } = setup();
-    expect(ref.key).toBe('imports/team list 2026.csv');
+    expect(ref.key).toBe('imports/people/team list 2026.csv');
     store.seed('uploads', ref.key, 'id,name\n1,Ada\n,nobody\n');
 
-    const outcome = await processImport(ref, config, deps);
+    const outcome = await processImport(ref, settings, deps);
 
-    expect(outcome).toEqual({ status: 'PROCESSED', rowsRead: 2, rowsWritten: 1, rowsRejected: 1, reportKey: 'memory-report' });
+    expect(outcome).toEqual({ status: 'PROCESSED', dataset: 'people', table: 'imported-rows', rowsRead: 2, rowsWritten: 1, rowsSkipped: 0, rowsRejected: 1, reportKey: 'memory-report' });
     expect([...log.items.values()][0]).toMatchObject({
-      pk: 'uploads/imports/team list 2026.csv',
+      pk: 'uploads/imports/people/team list 2026.csv',
       sk: 'csv-import#0055AED6DCD90281F1:9b2cf535f27731c974343645a3985328',
       status: 'PROCESSED',
-      details: { rowsRead: 2, rowsWritten: 1, rowsRejected: 1 },
+      details: { dataset: 'people', table: 'imported-rows', rowsRead: 2, rowsWritten: 1, rowsRejected: 1 },
+    });
+  });
+
+  it('records FAILED, listing the known data sets, for a file under a prefix no data set has', async () => {
+    const { store, deps, ref } = setup();
+    store.seed('uploads', 'imports/cars/fleet.csv', 'id\n1\n');
+    expect(await processImport({ ...ref, key: 'imports/cars/fleet.csv' }, settings, deps)).toEqual({
+      status: 'FAILED',
+      reason: 'imports/cars/fleet.csv matches no data set; upload it under the prefix of one of: people (imports/people/), releases (imports/releases/)',
     });
   });
 
   it('records FAILED for a file without the key column, and does not retry', async () => {
     const { store, log, deps, ref } = setup();
     store.seed('uploads', ref.key, 'name\nAda\n');
-    expect(await processImport(ref, config, deps)).toEqual({ status: 'FAILED', reason: 'the header has no "id" column (found: name)' });
-    expect([...log.items.values()][0]).toMatchObject({ status: 'FAILED', reason: 'the header has no "id" column (found: name)' });
+    expect(await processImport(ref, settings, deps)).toEqual({ status: 'FAILED', reason: 'the header has no "id" column (data set people; found: name)' });
+    expect([...log.items.values()][0]).toMatchObject({ status: 'FAILED', details: { dataset: 'people', rowsWritten: 0 } });
   });
 
   it('records an empty file as PROCESSED with no rows', async () => {
     const { store, deps, ref } = setup();
     store.seed('uploads', ref.key, '');
-    expect(await processImport(ref, config, deps)).toMatchObject({ status: 'PROCESSED', rowsRead: 0, rowsWritten: 0 });
+    expect(await processImport(ref, settings, deps)).toMatchObject({ status: 'PROCESSED', rowsRead: 0, rowsWritten: 0 });
   });
 
   it('does nothing for a redelivered event', async () => {
     const { store, log, deps, ref } = setup();
     store.seed('uploads', ref.key, 'id\n1\n');
-    await processImport(ref, config, deps);
-    expect(await processImport(ref, config, deps)).toEqual({ status: 'DUPLICATE' });
+    await processImport(ref, settings, deps);
+    expect(await processImport(ref, settings, deps)).toEqual({ status: 'DUPLICATE' });
     expect(log.items.size).toBe(1);
   });
 
   it('ignores its own reports', async () => {
     const { deps, ref } = setup();
-    expect((await processImport({ ...ref, key: 'reports/imports/a.csv' }, config, deps)).status).toBe('IGNORED');
+    expect((await processImport({ ...ref, key: 'reports/imports/people/a.csv' }, settings, deps)).status).toBe('IGNORED');
   });
 
   it('records a key that is not .csv as FAILED with the reason, without reading it', async () => {
     const { deps, log, ref } = setup();
-    expect(await processImport({ ...ref, key: 'imports/notes.txt' }, config, deps)).toEqual({ status: 'FAILED', reason: 'not a CSV file: only keys ending in .csv are imported' });
-    expect([...log.items.values()][0]).toMatchObject({ key: 'imports/notes.txt', status: 'FAILED' });
-    expect((await processImport({ ...ref, key: 'imports/UPPER.CSV' }, config, deps)).status).toBe('FAILED'); // object not seeded: read, found missing
+    expect(await processImport({ ...ref, key: 'imports/people/notes.txt' }, settings, deps)).toEqual({ status: 'FAILED', reason: 'not a CSV file: only keys ending in .csv are imported' });
+    expect([...log.items.values()][0]).toMatchObject({ key: 'imports/people/notes.txt', status: 'FAILED' });
+  });
+
+  it('removes the report\'s temporary file whatever happens, a failed write included', async () => {
+    const { store, deps, ref } = setup();
+    store.seed('uploads', ref.key, 'id,age\n1,old\n2,3\n');
+    let sink: S3ReportSink | undefined;
+    const failing = new BatchWriter(async () => {
+      throw Object.assign(new Error('DynamoDB is down'), { name: 'ValidationException' });
+    }, { keyOf: (i) => String(i.id) });
+
+    await expect(
+      processImport(ref, settings, { ...deps, newWriter: () => failing, newReport: () => (sink = new S3ReportSink(store, 'uploads', 'reports/x.errors.csv')) }),
+    ).rejects.toThrow('DynamoDB is down');
+
+    expect(sink).toBeDefined();
+    expect(existsSync(sink!.temporaryFile)).toBe(false);
   });
 });

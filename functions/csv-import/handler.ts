@@ -6,26 +6,29 @@ import { S3ObjectStore } from '#shared/object-store';
 import { DynamoProcessingLog } from '#shared/processing-log';
 import { s3Trigger } from '#shared/s3-trigger';
 import { BatchWriter } from './batch-writer';
-import { csvImportConfigSchema } from './config';
+import { ConditionalWriter } from './conditional-writer';
+import { csvImportConfigSchema, resolveDatasets } from './config';
 import { processImport } from './csv-import';
-import { dynamoWriteChunk } from './dynamo-rows';
+import type { ResolvedDataset } from './datasets';
+import { dynamoPutIfNewer, dynamoWriteChunk } from './dynamo-rows';
 import { reportKey, S3ReportSink } from './report';
 
 const config = loadConfig(csvImportConfigSchema);
+const datasets = resolveDatasets(config);
 const store = new S3ObjectStore(s3());
 const log = new DynamoProcessingLog(dynamodb(), config.PROCESSING_LOG_TABLE);
-const writeChunk = dynamoWriteChunk(dynamodb(), config.IMPORT_TABLE);
+
+/** put: BatchWriteItem, the last row of a key wins; if-newer: conditional puts on the version column. */
+function newWriter(d: ResolvedDataset) {
+  if (d.upsert.mode === 'if-newer') return new ConditionalWriter(dynamoPutIfNewer(dynamodb(), d.table, d.tableKeys, d.upsert.versionColumn));
+  const { partitionKey, sortKey } = d.tableKeys;
+  return new BatchWriter(dynamoWriteChunk(dynamodb(), d.table), { keyOf: (item) => `${String(item[partitionKey])}\u0000${sortKey ? String(item[sortKey]) : ''}` });
+}
 
 export const handler = s3Trigger((ref, logger) =>
   processImport(
     ref,
-    { schema: config.IMPORT_SCHEMA, keyColumn: config.IMPORT_KEY_COLUMN, reportPrefix: config.REPORT_PREFIX },
-    {
-      store,
-      log,
-      logger,
-      newWriter: () => new BatchWriter(writeChunk, { keyColumn: config.IMPORT_KEY_COLUMN }),
-      newReport: (r) => new S3ReportSink(store, config.REPORT_BUCKET, reportKey(config.REPORT_PREFIX, r.key)),
-    },
+    { datasets, reportPrefix: config.REPORT_PREFIX, maxRecordBytes: config.MAX_RECORD_BYTES },
+    { store, log, logger, newWriter, newReport: (r) => new S3ReportSink(store, config.REPORT_BUCKET, reportKey(config.REPORT_PREFIX, r.key)) },
   ),
 );

@@ -14,10 +14,23 @@ describe('rejected-rows report', () => {
     expect(reportKey('reports/', 'imports/people.csv')).toBe('reports/imports/people.csv.errors.csv');
   });
 
-  it('writes a CSV with a header, quoting where needed', async () => {
+  it('gives a source key too long for S3 a hashed report key', () => {
+    expect(reportKey('reports/', `imports/people/${'a'.repeat(1000)}.csv`)).toMatch(/^reports\/long-keys\/[0-9a-f]{64}\.errors\.csv$/);
+  });
+
+  it("writes the file's header then line and reason, quoting where needed", async () => {
     const sink = new MemoryReportSink();
-    await sink.add({ line: 3, reason: 'missing value for key column "id"', row: '=1+1,Bob' });
+    sink.header(['id', 'name']);
+    await sink.add({ line: 3, reason: 'missing value for key column "id"', cells: ['=1+1', 'Bob'] });
     expect(await sink.finish()).toBe('memory-report');
-    expect(sink.text).toBe('line,reason,row\n3,"missing value for key column ""id""","\'=1+1,Bob"\n');
+    expect(sink.text).toBe(`id,name,line,reason\n'=1+1,Bob,3,"missing value for key column ""id"""\n`);
+  });
+
+  it('does not repeat the line and reason columns of a report uploaded again', async () => {
+    const sink = new MemoryReportSink();
+    sink.header(['id', 'name', 'line', 'reason']);
+    await sink.add({ line: 2, reason: 'still bad', cells: ['', 'Bob', '3', 'old reason'] });
+    await sink.finish();
+    expect(sink.text.split('\n').slice(0, 2)).toEqual(['id,name,line,reason', ',Bob,2,still bad']);
   });
 });

@@ -1,6 +1,6 @@
 import { loadConfig } from './config';
 import { thumbnailConfigSchema } from '../thumbnail/config';
-import { csvImportConfigSchema } from '../csv-import/config';
+import { csvImportConfigSchema, resolveDatasets } from '../csv-import/config';
 
 const thumbnailEnv = { PROCESSING_LOG_TABLE: 'processing-log', THUMBNAIL_BUCKET: 'thumbnails', THUMBNAIL_WIDTHS: '512, 128,512' };
 
@@ -30,9 +30,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig(thumbnailConfigSchema, { ...thumbnailEnv, MAX_INPUT_PIXELS: '-5' })).toThrow(/MAX_INPUT_PIXELS="-5" is invalid/);
   });
 
-  it('explains a bad CSV schema', () => {
-    const env = { PROCESSING_LOG_TABLE: 't', IMPORT_TABLE: 'rows', IMPORT_KEY_COLUMN: 'id', IMPORT_SCHEMA: 'id:string,age:int', REPORT_BUCKET: 'uploads' };
-    expect(() => loadConfig(csvImportConfigSchema, env)).toThrow(/IMPORT_SCHEMA="id:string,age:int" is invalid: "age:int" is not/);
-    expect(() => loadConfig(csvImportConfigSchema, { ...env, IMPORT_SCHEMA: 'id:number' })).toThrow(/key column must be declared as string/);
+  it('explains a bad data set, and a data set without its table variable', () => {
+    const good = JSON.stringify([{ name: 'people', key: { partition: 'id' }, columns: { id: 'string' }, tableKeys: { partitionKey: 'id' } }]);
+    const env = { PROCESSING_LOG_TABLE: 't', IMPORT_DATASETS: good, REPORT_BUCKET: 'uploads' };
+    const bad = JSON.stringify([{ name: 'people', key: { partition: 'id' }, columns: { id: 'text' }, tableKeys: { partitionKey: 'id' } }]);
+    expect(() => loadConfig(csvImportConfigSchema, { ...env, IMPORT_DATASETS: bad })).toThrow(/IMPORT_DATASETS=.* is invalid: data set "people": columns.id: "text" is not a type/);
+    expect(() => resolveDatasets(loadConfig(csvImportConfigSchema, env), env)).toThrow('Invalid configuration: IMPORT_TABLE__PEOPLE is required (the table of each data set in IMPORT_DATASETS)');
+    expect(resolveDatasets(loadConfig(csvImportConfigSchema, env), { ...env, IMPORT_TABLE__PEOPLE: 'rows' })[0]).toMatchObject({ name: 'people', table: 'rows', prefix: 'imports/people/' });
   });
 });

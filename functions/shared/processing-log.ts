@@ -3,6 +3,7 @@
 // conditional put turns the duplicate into a no-op, so the audit stream sees one INSERT.
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { capText } from './bounded';
 import { objectVersionId, type S3ObjectRef } from './s3-event';
 
 export type ProcessingStatus = 'PROCESSED' | 'FAILED';
@@ -50,7 +51,8 @@ export function newLogItem({ fn, ref, status, durationMs, reason, details, now =
     key: ref.key,
     objectVersion: objectVersionId(ref),
     status,
-    ...(reason !== undefined && { reason }),
+    // Capped: a reason may quote the input, and the item must stay far below 400 KB.
+    ...(reason !== undefined && { reason: capText(reason) }),
     createdAt: now.toISOString(),
     durationMs: Math.round(durationMs),
     ...(details !== undefined && { details }),

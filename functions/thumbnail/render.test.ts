@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { RejectedInput } from '#shared/errors';
 import { renderThumbnails, type RenderOptions } from './render';
@@ -77,6 +79,12 @@ describe('renderThumbnails', () => {
     expect(await rejection(bomb, { ...options, maxInputPixels: 10_000_000 })).toMatch(
       /8000x8000 = 64000000 pixels, above the limit of 10000000 \(MAX_INPUT_PIXELS\)/,
     );
+  });
+
+  it('says that a HEIC photo cannot be decoded by the bundled libvips, not that it is corrupt', async () => {
+    // A real 64x48 HEIC (HEVC inside), made with pillow-heif: see fixtures/README.md.
+    const heic = readFileSync(join(__dirname, 'fixtures/red-64x48.heic'));
+    expect(await rejection(heic)).toBe('HEIC (HEVC-coded HEIF) cannot be decoded: the bundled libvips has no HEVC decoder; convert it to JPEG, PNG, WebP or AVIF');
   });
 
   it('rejects an image format it does not support', async () => {

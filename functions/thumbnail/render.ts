@@ -52,6 +52,11 @@ export async function renderThumbnails(input: Buffer, options: RenderOptions): P
   } catch (error) {
     throw new RejectedInput(`not a decodable image (${errorMessage(error)})`);
   }
+  // HEIC photos (iPhones) are HEIF with HEVC inside; the prebuilt libvips reads the header but has
+  // no HEVC decoder (only AV1, i.e. AVIF), so say that rather than "corrupt".
+  if (meta.format === 'heif' && meta.compression === 'hevc') {
+    throw new RejectedInput('HEIC (HEVC-coded HEIF) cannot be decoded: the bundled libvips has no HEVC decoder; convert it to JPEG, PNG, WebP or AVIF');
+  }
   if (!meta.format || !SUPPORTED_INPUTS.has(meta.format)) {
     throw new RejectedInput(`unsupported image format '${meta.format ?? 'unknown'}' (supported: ${[...SUPPORTED_INPUTS].join(', ')})`);
   }

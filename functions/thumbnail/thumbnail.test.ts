@@ -94,6 +94,23 @@ describe('thumbnail core: processUpload', () => {
     expect(log.items.size).toBe(0);
   });
 
+  it('records FAILED, without reading the object, when its thumbnail keys would pass S3\'s 1024 bytes', async () => {
+    const { store, log, ref, deps } = setup();
+    const key = `images/${'é'.repeat(505)}.jpg`; // 1021 bytes: fine as an upload, too long with /512.webp
+    store.seed('uploads', key, await jpeg(400, 300));
+    expect(await processUpload({ ...ref, key }, config, deps)).toMatchObject({ status: 'FAILED', reason: expect.stringMatching(/^the key is too long for its thumbnails: 1030 bytes/) });
+    expect([...log.items.values()]).toHaveLength(1);
+  });
+
+  it('caps a long reason at about 1 KB in the processing-log item', async () => {
+    const { store, log, ref, deps } = setup();
+    store.seed('uploads', ref.key, `${'not an image, '.repeat(20_000)}`);
+    await processUpload(ref, { ...config, MAX_INPUT_BYTES: 1_000_000 }, deps);
+    const item = [...log.items.values()][0]!;
+    expect(item.status).toBe('FAILED');
+    expect(item.reason!.length).toBeLessThanOrEqual(1024);
+  });
+
   it('throws on a storage error so the platform retries', async () => {
     const { store, ref, deps } = setup();
     store.seed('uploads', ref.key, await jpeg(400, 300));

@@ -1,6 +1,7 @@
 // The thumbnail core: one S3 object in, thumbnails out, one processing-log item. No AWS SDK here:
 // the handler passes the ports (object store, processing log).
 import type { Logger } from '#shared/logger';
+import { MAX_S3_KEY_BYTES, utf8Bytes } from '#shared/bounded';
 import { RejectedInput } from '#shared/errors';
 import { readAtMost, type ObjectStore } from '#shared/object-store';
 import { newLogItem, processingLogKey, type ProcessingLog } from '#shared/processing-log';
@@ -60,6 +61,12 @@ export async function processUpload(ref: S3ObjectRef, config: Config, deps: Thum
     return written === 'created' ? outcome : ({ status: 'DUPLICATE' } as const);
   };
 
+  // `<key>/<width>.<ext>` must fit S3's 1024 bytes: a longer key fails now, with a reason, rather
+  // than on every retry of the PutObject.
+  const longestOutput = thumbnailKey(ref.key, Math.max(...config.THUMBNAIL_WIDTHS), config.THUMBNAIL_FORMAT);
+  if (utf8Bytes(longestOutput) > MAX_S3_KEY_BYTES) {
+    return record({ status: 'FAILED', reason: `the key is too long for its thumbnails: ${utf8Bytes(longestOutput)} bytes with /<width>.<ext> added, S3 allows ${MAX_S3_KEY_BYTES}; upload it under a shorter key` }, {});
+  }
   const object = await deps.store.get(ref.bucket, ref.key);
   if (!object) return record({ status: 'FAILED', reason: 'object no longer exists (deleted before it was processed)' }, {});
   const input = await readAtMost(object.body, config.MAX_INPUT_BYTES);

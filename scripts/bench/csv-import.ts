@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { CreateTableCommand, DeleteTableCommand, ScanCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { LocalClients } from '../local-clients';
 import { formatSummary, summarize, table, verdict } from './stats';
 
-const BUCKET = 'uploads';
+/** A bucket of the bench's own: no notification, so the stack's functions never see these files. */
+const BUCKET = 'bench-csv';
 
 /** Writes `rows` rows of the stack's schema (id,name,email,age,active), padded to about `rowBytes`. */
 async function writeCsv(file: string, rows: number, rowBytes = 60): Promise<number> {
@@ -75,11 +76,12 @@ async function countRows(clients: LocalClients, name: string): Promise<number> {
   return count;
 }
 
-/** A CSV of `rows` rows uploaded under bench/; returns its key, its local file and its size. */
+/** A CSV of `rows` rows uploaded to the bench's bucket; returns its key, its local file and its size. */
 async function stageCsv(clients: LocalClients, dir: string, name: string, rows: number, rowBytes?: number) {
   const file = join(dir, `${name}.csv`);
   const bytes = await writeCsv(file, rows, rowBytes);
-  const key = `bench/${Date.now()}/${name}.csv`;
+  // Under the people data set's prefix, so the function takes it for one of its files.
+  const key = `imports/people/bench-${Date.now()}/${name}.csv`;
   await clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: readFileSync(file) }));
   return { file, key, bytes, rows };
 }
@@ -110,6 +112,9 @@ export interface CsvBenchOptions {
 }
 
 export async function benchCsvImport(clients: LocalClients, opts: CsvBenchOptions): Promise<{ markdown: string }> {
+  await clients.s3.send(new CreateBucketCommand({ Bucket: BUCKET })).catch((error: { name?: string }) => {
+    if (error.name !== 'BucketAlreadyOwnedByYou' && error.name !== 'BucketAlreadyExists') throw error;
+  });
   const dir = mkdtempSync(join(tmpdir(), 'bench-csv-'));
   const ratioCsv = await stageCsv(clients, dir, `rows-${opts.ratioRows}`, opts.ratioRows);
   const results: Record<'ours' | 'naive' | 'raw', WorkerResult[]> = { ours: [], naive: [], raw: [] };
