@@ -9,7 +9,8 @@ export PATH := $(NODE_BIN):$(PATH)
 # Images are <PROJECT>/<function>:latest and :<git sha>.
 PROJECT ?= lambda-pipelines
 export PROJECT
-# Base images: public defaults; the offline CI points them at images it builds (.ci/images/).
+# Base images: public defaults. Where a registry cannot be reached, scripts/base-images.sh builds
+# equivalents once per machine with the offline kit (docker/base/) and the build uses those.
 NODE_RUNTIME_IMAGE ?= node:22-bookworm-slim
 NODE_BUILD_IMAGE ?= node:22-bookworm
 LOCALSTACK_IMAGE ?= localstack/localstack:4.14.0
@@ -51,6 +52,7 @@ test-unit: typecheck ## Unit tests of the pure cores: no Docker, no network
 .PHONY: test-integration
 test-integration: build ## Build the images, then the integration suites against real LocalStack and function containers (Docker)
 	@mkdir -p $(JEST_REPORTS)
+	images=$$(scripts/base-images.sh) && eval "$$images" && export LOCALSTACK_IMAGE && \
 	TESTCONTAINERS_RYUK_DISABLED=true npx jest --config jest.integration.config.js --runInBand --json --outputFile=$(JEST_REPORTS)/integration.json
 
 .PHONY: test
@@ -97,6 +99,17 @@ up: ## Build the images, start LocalStack + the local Lambda service + functions
 	@scripts/preflight.sh ports
 	@$(MAKE) --no-print-directory build
 	@scripts/up.sh
+
+.PHONY: dev
+dev: ## The stack as make up makes it, each function rebuilt on save and reloaded (one line per reload); Ctrl-C stops watching
+	@scripts/preflight.sh engine
+	@scripts/preflight.sh ports
+	@$(MAKE) --no-print-directory build
+	@npx tsx scripts/dev.ts
+
+.PHONY: invoke
+invoke: node_modules ## Invoke one function of the running stack: FUNCTION=name [EVENT=file.json] (default: its first sample event); prints response, duration, log
+	@npx tsx scripts/invoke.ts
 
 .PHONY: bootstrap
 bootstrap: node_modules ## Create the stack's buckets, tables, topics, queues and notifications (idempotent): [AWS_ENDPOINT_URL=...]

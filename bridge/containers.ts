@@ -10,6 +10,8 @@ export interface ContainerInfo {
   id: string;
   name: string;
   addresses: string[];
+  /** The function it runs (its lambda-pipelines.function label). */
+  fn: string | undefined;
 }
 
 export interface ContainerExit {
@@ -63,9 +65,10 @@ export class Containers {
     const { status, body } = await call(this.proxy, 'GET', '/containers/json');
     if (status !== 200 || !Array.isArray(body)) throw new Error(`the Docker proxy answered ${status} to the container list`);
     this.byAddress.clear();
-    for (const c of body as Array<{ Id: string; Names?: string[]; NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> } }>) {
+    for (const c of body as Array<{ Id: string; Names?: string[]; Labels?: Record<string, string>; NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> } }>) {
       const info: ContainerInfo = {
         id: c.Id,
+        fn: c.Labels?.['lambda-pipelines.function'],
         name: (c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''),
         addresses: Object.values(c.NetworkSettings?.Networks ?? {}).map((n) => n.IPAddress ?? '').filter(Boolean),
       };
@@ -94,6 +97,20 @@ export class Containers {
     const { status, body } = await call(this.proxy, 'POST', `/containers/${container.id}/restart?t=0`);
     if (status === 204) this.logger.info({ worker: address, container: container.name }, 'restarted timed-out container');
     else this.logger.error({ worker: address, container: container.name, status, body }, 'could not restart the timed-out container');
+  }
+
+  /** Restarts every container of a function (make dev: the new bundle is loaded at start). */
+  async restartFunction(fn: string): Promise<number> {
+    if (!this.proxy) throw new Error('no Docker proxy configured (DOCKER_PROXY_URL): the service cannot restart containers');
+    await this.refresh();
+    const mine = [...this.byId.values()].filter((c) => c.fn === fn && [...this.byAddress.values()].includes(c));
+    await Promise.all(
+      mine.map(async (c) => {
+        const { status, body } = await call(this.proxy!, 'POST', `/containers/${c.id}/restart?t=0`);
+        if (status !== 204) throw new Error(`restarting ${c.name} failed: ${status} ${JSON.stringify(body)}`);
+      }),
+    );
+    return mine.length;
   }
 
   /** Calls `onExit` for every stack container that dies, until `stop()`; reconnects on error. */

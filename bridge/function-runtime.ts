@@ -64,6 +64,8 @@ export class FunctionRuntime {
   private readonly running = new Map<string, Running>();
   private lastInitError: FunctionError | undefined;
   private claims = 0;
+  /** While held (make dev reloading the code), nothing is handed out; invocations wait in the queue. */
+  private held = false;
   private readonly now: () => number;
 
   constructor(private readonly options: FunctionRuntimeOptions) {
@@ -180,8 +182,19 @@ export class FunctionRuntime {
     return run;
   }
 
+  /** Stops handing out work until `release()`; resolves once no invocation runs (or `graceMs` passed). */
+  async hold(graceMs: number): Promise<void> {
+    this.held = true;
+    await this.drain(graceMs);
+  }
+
+  release(): void {
+    this.held = false;
+    this.dispatch();
+  }
+
   private dispatch(): void {
-    while (this.queue.length > 0 && this.pollers.length > 0) {
+    while (!this.held && this.queue.length > 0 && this.pollers.length > 0) {
       const poller = this.pollers.shift()!;
       const pending = this.queue[0]!;
       const startedAt = this.now();

@@ -29,6 +29,8 @@ export interface InvokeApiDeps {
   /** False while shutting down: no new Event invocation is accepted then. */
   accepting: () => boolean;
   onInvoked?: (name: string, result: InvocationResult) => void;
+  /** make dev only: loads a function's new bundle (restarts its containers); absent otherwise. */
+  devReload?: (name: string) => Promise<object>;
   health: () => object;
   startedAt?: Date;
 }
@@ -109,6 +111,11 @@ export function invokeApiHandler(deps: InvokeApiDeps) {
       const only = url.searchParams.get('FunctionName');
       const mappings = deps.mappings.filter((m) => !only || m.function === functionNameFrom(only));
       return send(res, 200, { EventSourceMappings: mappings.map((m) => eventSourceMappingConfiguration(m, deps)) });
+    }
+    const reload = /^\/dev\/reload\/([a-z0-9-]+)$/.exec(path);
+    if (req.method === 'POST' && reload && deps.devReload) {
+      if (!deps.runtimes.has(reload[1]!)) return awsError(res, 404, 'ResourceNotFoundException', `Function not found: ${reload[1]}`);
+      return send(res, 200, await deps.devReload(reload[1]!));
     }
     const read = /^\/2015-03-31\/functions\/([^/]+)(\/configuration)?\/?$/.exec(path);
     if (req.method === 'GET' && read) {

@@ -43,6 +43,8 @@ const config = loadConfig(
     /** Delays before the retries of a failed Event invocation (AWS waits about 1 and 2 minutes). */
     ASYNC_RETRY_DELAYS_SECONDS: seconds('ASYNC_RETRY_DELAYS_SECONDS').default([60, 120]),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(25_000),
+    /** make dev: POST /dev/reload/<function> restarts its containers on the new bundle. */
+    LOCAL_DEV_RELOAD: z.enum(['true', 'false', '']).default('').transform((v) => v === 'true'),
     PROJECT: z.string().default('lambda-pipelines'),
   }),
 );
@@ -160,6 +162,21 @@ servers.push(
         await enqueueEvent(sqs, await asyncQueue(runtime.name), { requestId, payload: payload.toString('base64'), attempts: 0, acceptedAt: Date.now() });
         return requestId;
       },
+      ...(config.LOCAL_DEV_RELOAD && {
+        devReload: async (name: string) => {
+          const runtime = runtimes.get(name)!;
+          const started = Date.now();
+          // What runs finishes on the old code; what waits runs on the new.
+          await runtime.hold(plan.functions.find((f) => f.name === name)!.timeoutSeconds * 1000);
+          try {
+            const restarted = await containers.restartFunction(name);
+            logger.info({ function: name, restarted, ms: Date.now() - started }, 'reloaded on the new bundle');
+            return { function: name, restarted };
+          } finally {
+            runtime.release();
+          }
+        },
+      }),
       onInvoked: (name, result) =>
         logger.info({ function: name, source: 'request-response', requestId: result.requestId, durationMs: result.durationMs, outcome: result.ok ? 'success' : result.kind }, 'invocation'),
       health: () => ({

@@ -1,44 +1,57 @@
 // Bundles one function (functions/<name>/handler.ts) or the local Lambda service (bridge/main.ts)
 // into a single ESM file with esbuild. sharp stays external: its native binaries are installed for
 // the target platform by the Dockerfile. Writes <out>/needs-sharp when the bundle imports sharp.
+// The same options serve `make dev`, which rebuilds the functions on save (scripts/dev.ts).
 //   node docker/bundle.mjs <function|bridge> <out-dir>
 import { build } from 'esbuild';
 import { existsSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
-const [name, outdir] = process.argv.slice(2);
-if (!name || !outdir) {
-  console.error('usage: node docker/bundle.mjs <function|bridge> <out-dir>');
-  process.exit(2);
+/** The entry points of a target: the local Lambda service ships two programs, a function one. */
+export function entriesOf(name) {
+  return name === 'bridge' ? { main: 'bridge/main.ts', 'docker-proxy': 'bridge/docker-proxy.ts' } : { handler: `functions/${name}/handler.ts` };
 }
-// The local Lambda service ships two programs: the service and its Docker proxy.
-const entries = name === 'bridge' ? { main: 'bridge/main.ts', 'docker-proxy': 'bridge/docker-proxy.ts' } : { handler: `functions/${name}/handler.ts` };
-for (const entry of Object.values(entries)) {
-  if (!existsSync(entry)) {
-    console.error(`bundle: ${entry} does not exist: is "${name}" a folder under functions/ and an entry in stack/stack.ts?`);
-    process.exit(1);
+
+/** esbuild's options for a target: one ESM file per entry, for Node 22, sharp left outside. */
+export function bundleOptions(name, outdir) {
+  return {
+    entryPoints: entriesOf(name),
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    sourcemap: true,
+    minify: true,
+    keepNames: true,
+    legalComments: 'none',
+    external: ['sharp'],
+    metafile: true,
+    // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    logLevel: 'warning',
+  };
+}
+
+async function main() {
+  const [name, outdir] = process.argv.slice(2);
+  if (!name || !outdir) {
+    console.error('usage: node docker/bundle.mjs <function|bridge> <out-dir>');
+    process.exit(2);
+  }
+  for (const entry of Object.values(entriesOf(name))) {
+    if (!existsSync(entry)) {
+      console.error(`bundle: ${entry} does not exist: is "${name}" a folder under functions/ and an entry in stack/stack.ts?`);
+      process.exit(1);
+    }
+  }
+  const result = await build(bundleOptions(name, outdir));
+  const imports = Object.values(result.metafile.outputs).flatMap((o) => o.imports);
+  if (imports.some((i) => i.external && i.path === 'sharp')) writeFileSync(`${outdir}/needs-sharp`, '');
+  for (const [file, output] of Object.entries(result.metafile.outputs)) {
+    if (file.endsWith('.mjs')) console.log(`bundled ${output.entryPoint} -> ${file} (${(output.bytes / 1024).toFixed(0)} KiB)`);
   }
 }
 
-const result = await build({
-  entryPoints: entries,
-  outdir,
-  outExtension: { '.js': '.mjs' },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node22',
-  sourcemap: true,
-  minify: true,
-  keepNames: true,
-  legalComments: 'none',
-  external: ['sharp'],
-  metafile: true,
-  // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  logLevel: 'warning',
-});
-const imports = Object.values(result.metafile.outputs).flatMap((o) => o.imports);
-if (imports.some((i) => i.external && i.path === 'sharp')) writeFileSync(`${outdir}/needs-sharp`, '');
-for (const [file, output] of Object.entries(result.metafile.outputs)) {
-  if (file.endsWith('.mjs')) console.log(`bundled ${output.entryPoint} -> ${file} (${(output.bytes / 1024).toFixed(0)} KiB)`);
-}
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

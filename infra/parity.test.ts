@@ -17,7 +17,7 @@ function renderings(spec: StackSpec): { local: Shape; aws: Shape; template: Reco
   const app = new App();
   const template = Template.fromStack(new PipelinesStack(app, 'Parity', { spec, project: 'lambda-pipelines', images: {} })).toJSON();
   const names = { buckets: t.buckets.map((b) => b.name), tables: t.tables.map((x) => x.name), topics: t.topics.map((x) => x.name), queues: t.queues.map((q) => q.name), functions: t.functions.map((f) => f.name) };
-  return { local: localShape(localPlan(t), servicePlan(spec), composeDocument(spec) as { services: Record<string, any> }), aws: templateShape(template, names), template };
+  return { local: localShape(localPlan(t), servicePlan(spec), composeDocument(spec) as { services: Record<string, any> }), aws: templateShape(template as Parameters<typeof templateShape>[0], names), template };
 }
 
 describe('parity: the local run and the CloudFormation template', () => {

@@ -4,7 +4,7 @@
 //   buckets, tables (streams, PITR), topics, queues + DLQs, subscriptions with filter policies,
 //   one DockerImageFunction per function pinned to its pushed digest, its mappings, its async
 //   failure destination, least-privilege IAM from grants, a log group with retention.
-import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type CfnResource, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -52,7 +52,7 @@ export interface PipelinesStackProps extends StackProps {
 export const PLACEHOLDER_DIGEST = `sha256:${'0'.repeat(64)}`;
 
 const named = <T extends Construct>(construct: T, id: string): T => {
-  (construct.node.defaultChild as { overrideLogicalId(id: string): void }).overrideLogicalId(id);
+  (construct.node.defaultChild as CfnResource).overrideLogicalId(id);
   return construct;
 };
 

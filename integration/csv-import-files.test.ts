@@ -136,7 +136,7 @@ describeWithDocker('csv-import: hard files in the real image', () => {
     const first = (await invoke('imports/builds/new.csv', 'builds-1')) as Record<string, number>;
     expect(first).toMatchObject({ status: 'PROCESSED', dataset: 'builds', rowsRead: 3 });
     // The two sid rows race; whichever lands first, the other is written over it or skipped.
-    expect(first.rowsWritten + first.rowsSkipped).toBe(3);
+    expect(first.rowsWritten! + first.rowsSkipped!).toBe(3);
     expect(await invoke('imports/builds/old.csv', 'builds-2')).toMatchObject({ status: 'PROCESSED', rowsWritten: 0, rowsSkipped: 2 });
 
     const get = async (series: string) => unmarshall((await localstack.clients.dynamodb.send(new GetItemCommand({ TableName: 'builds', Key: { series: { S: series } }, ConsistentRead: true }))).Item!);

@@ -14,7 +14,7 @@ import { Probe } from './support/probe';
 import { startStack, type RunningStack } from './support/stack';
 
 const FUNCTION = 'notify'; // the slot the stand-in runs in: its S3 trigger covers images/
-const TIMEOUT_SECONDS = 3;
+const TIMEOUT_SECONDS = 5;
 
 describeWithDocker('local Lambda service with function containers', () => {
   let stack: RunningStack;
@@ -33,7 +33,7 @@ describeWithDocker('local Lambda service with function containers', () => {
     removeLabelledContainers();
     stack = await startStack({
       only: [FUNCTION],
-      stackOverrides: { functions: { [FUNCTION]: { timeoutSeconds: TIMEOUT_SECONDS, triggers: [{ visibilityTimeoutSeconds: 6 }] } } },
+      stackOverrides: { functions: { [FUNCTION]: { timeoutSeconds: TIMEOUT_SECONDS, triggers: [{ visibilityTimeoutSeconds: 8 }] } } },
       overrides: { [FUNCTION]: { taskRoot: resolve(__dirname, 'fixtures/test-handler'), handler: 'slow.handler', stateDir } },
     });
     lambda = new LambdaClient({ endpoint: stack.bridgeUrl, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
@@ -71,6 +71,36 @@ describeWithDocker('local Lambda service with function containers', () => {
     const probe = new Probe(stack.localstack.clients);
     await eventually(async () => ((await probe.queueDepth(queue)) === 0 ? true : undefined), `the ${queue} queue drained`, 30_000);
     expect(processed().filter((k) => k === key)).toHaveLength(1);
+  });
+
+  it.each([
+    ['exits mid-invocation', { exitCode: 3 }, 'Runtime.ExitError', /^RequestId: \S+ Error: Runtime exited with error: exit status 3$/],
+    ['runs out of its memory (256 MB, no swap)', { allocateMb: 600 }, 'Runtime.OutOfMemory', /^RequestId: \S+ Error: Runtime exited with error: signal: killed$/],
+  ])('a container that %s fails its invocation at once, as Lambda reports it, and is started again', async (_what, payload, errorType, message) => {
+    const started = Date.now();
+    const out = await lambda.send(new InvokeCommand({ FunctionName: FUNCTION, Payload: Buffer.from(JSON.stringify(payload)) }));
+    const elapsed = Date.now() - started;
+
+    expect(out.FunctionError).toBe('Unhandled');
+    expect(JSON.parse(Buffer.from(out.Payload!).toString())).toEqual({ errorType, errorMessage: expect.stringMatching(message) });
+    // Noticed when the container died, not at the 5 s deadline.
+    expect(elapsed).toBeLessThan(TIMEOUT_SECONDS * 1000 - 1000);
+    // Its restart policy starts it again, and it takes work.
+    const again = await lambda.send(new InvokeCommand({ FunctionName: FUNCTION, Payload: Buffer.from(JSON.stringify({ waitMs: 1 })) }));
+    expect(again.FunctionError).toBeUndefined();
+  });
+
+  it('reaches Docker only through its proxy, which shows and restarts this stack\'s function containers and nothing else', async () => {
+    const bridge = JSON.parse(execFileSync('docker', ['inspect', stack.bridgeContainerId], { encoding: 'utf8' }))[0];
+    expect([bridge.Config.User, bridge.HostConfig.ReadonlyRootfs, bridge.HostConfig.CapDrop]).toEqual(['993:993', true, ['ALL']]);
+    expect(bridge.Mounts.filter((m: { Source: string }) => m.Source.includes('docker.sock'))).toEqual([]);
+
+    const listed = (await (await fetch(`${stack.dockerProxyUrl}/containers/json`)).json()) as Array<{ Id: string; Labels: Record<string, string> }>;
+    expect(listed.map((c) => c.Labels['lambda-pipelines.function'])).toEqual([FUNCTION]);
+    const localstackId = stack.localstack.container.getId();
+    expect((await fetch(`${stack.dockerProxyUrl}/containers/${localstackId}/restart`, { method: 'POST' })).status).toBe(403);
+    expect((await fetch(`${stack.dockerProxyUrl}/containers/${listed[0]!.Id}`, { method: 'DELETE' })).status).toBe(403);
+    expect((await fetch(`${stack.dockerProxyUrl}/containers/create`, { method: 'POST' })).status).toBe(403);
   });
 
   it('four replicas take a burst of 40 events of 500 ms in at most 0.35x the time one replica takes', async () => {

@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PROJECT=${PROJECT:-lambda-pipelines}
 ARCH=${ARCH:-x86_64}
-NODE_BUILD_IMAGE=${NODE_BUILD_IMAGE:-node:22-bookworm}
-NODE_RUNTIME_IMAGE=${NODE_RUNTIME_IMAGE:-node:22-bookworm-slim}
+# The base images: present, pulled, or built by the offline kit (scripts/base-images.sh).
+images=$(scripts/base-images.sh) || exit 1
+eval "$images"
+export NODE_BUILD_IMAGE NODE_RUNTIME_IMAGE LOCALSTACK_IMAGE
 RIC_VERSION=$(node -p "require('./package-lock.json').packages['node_modules/aws-lambda-ric'].version")
 
 sha=$(git rev-parse --short=12 HEAD 2>/dev/null || echo nogit)

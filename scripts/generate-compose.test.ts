@@ -2,11 +2,22 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { functions } from '#stack';
 import { localEnvironment } from '#stack/local';
-import { COMPOSE_FILE, composeYaml } from './generate-compose';
+import { COMPOSE_FILE, composeDevYaml, composeYaml, DEV_COMPOSE_FILE } from './generate-compose';
 
 describe('docker-compose.yml', () => {
   it('is the one generated from the stack description (run `make compose` when this fails)', () => {
     expect(readFileSync(COMPOSE_FILE, 'utf8')).toBe(composeYaml());
+    expect(readFileSync(DEV_COMPOSE_FILE, 'utf8')).toBe(composeDevYaml());
+  });
+
+  it('runs, under make dev, each function from its rebuilt bundle inside the image (sharp stays the image\'s)', () => {
+    const dev = parse(composeDevYaml()).services as Record<string, { command?: string[]; volumes?: string[]; environment: Record<string, string> }>;
+    expect(dev.thumbnail).toEqual({
+      command: ['dev/handler.handler'],
+      environment: { _HANDLER: 'dev/handler.handler', NODE_OPTIONS: '--enable-source-maps' },
+      volumes: ['./.cache/dev/thumbnail:/var/task/dev:ro'],
+    });
+    expect(dev.bridge!.environment).toEqual({ LOCAL_DEV_RELOAD: 'true' });
   });
 
   it('has one read-only service per function, polling its own Runtime API port of the bridge', () => {

@@ -146,23 +146,50 @@ export function composeDocument(stack: StackSpec = defaultStack): Record<string,
   return { services };
 }
 
+/** `make dev` runs each function's bundle from .cache/dev/<fn>/, rebuilt on save (scripts/dev.ts). */
+export const DEV_COMPOSE_FILE = 'docker-compose.dev.yml';
+export const devBundleDir = (fn: string): string => `.cache/dev/${fn}`;
+/** Inside /var/task, so that the bundle still finds the image's node_modules (sharp). */
+const DEV_HANDLER = 'dev/handler.handler';
+
+/** The override `make dev` layers over docker-compose.yml: mounted bundles, reloads allowed. */
+export function composeDevDocument(stack: StackSpec = defaultStack): Record<string, unknown> {
+  const services: Record<string, unknown> = { bridge: { environment: { LOCAL_DEV_RELOAD: 'true' } } };
+  for (const fn of stack.functions) {
+    services[fn.name] = {
+      command: [DEV_HANDLER],
+      environment: { _HANDLER: DEV_HANDLER, NODE_OPTIONS: '--enable-source-maps' },
+      volumes: [`./${devBundleDir(fn.name)}:/var/task/dev:ro`],
+    };
+  }
+  return { services };
+}
+
+const HEADER = '# GENERATED from stack/stack.ts by scripts/generate-compose.ts (`make compose`): do not edit.\n';
+
 export function composeYaml(): string {
-  const header = '# GENERATED from stack/stack.ts by scripts/generate-compose.ts (`make compose`): do not edit.\n';
-  return header + stringify(composeDocument(), { lineWidth: 0 });
+  return HEADER + stringify(composeDocument(), { lineWidth: 0 });
+}
+
+export function composeDevYaml(): string {
+  return `${HEADER}# \`make dev\` layers it over docker-compose.yml (COMPOSE_FILE=docker-compose.yml:docker-compose.dev.yml).\n${stringify(composeDevDocument(), { lineWidth: 0 })}`;
 }
 
 function main(): void {
-  const wanted = composeYaml();
-  if (process.argv.includes('--check')) {
-    const current = readFileSync(COMPOSE_FILE, 'utf8');
-    if (current !== wanted) {
-      console.error(`${COMPOSE_FILE} is stale: run \`make compose\` and commit the result.`);
-      process.exit(1);
+  for (const [file, wanted] of [
+    [COMPOSE_FILE, composeYaml()],
+    [DEV_COMPOSE_FILE, composeDevYaml()],
+  ] as const) {
+    if (process.argv.includes('--check')) {
+      if (readFileSync(file, 'utf8') !== wanted) {
+        console.error(`${file} is stale: run \`make compose\` and commit the result.`);
+        process.exit(1);
+      }
+      continue;
     }
-    return;
+    writeFileSync(file, wanted);
+    console.log(`wrote ${file} (${defaultStack.functions.length} functions)`);
   }
-  writeFileSync(COMPOSE_FILE, wanted);
-  console.log(`wrote ${COMPOSE_FILE} (${defaultStack.functions.length} functions)`);
 }
 
 if (process.argv[1]?.endsWith('generate-compose.ts')) main();

@@ -7,9 +7,27 @@ set -euo pipefail
 
 fail() { echo "make up: $*" >&2; exit 1; }
 
+# How to get a Docker engine on this machine, in one sentence.
+install_hint() {
+  local id=''
+  [ -r /etc/os-release ] && id=$(. /etc/os-release && echo "${ID:-} ${ID_LIKE:-}")
+  case "$(uname -s) $id" in
+    Darwin*) echo "install Docker Desktop (https://docs.docker.com/desktop/) and start it" ;;
+    *debian*|*ubuntu*) echo "install and start one: sudo apt-get install -y docker.io && sudo systemctl start docker (without systemd: sudo dockerd > /var/log/dockerd.log 2>&1 &)" ;;
+    *fedora*|*rhel*|*centos*) echo "install and start one: sudo dnf install -y moby-engine && sudo systemctl start docker" ;;
+    *arch*) echo "install and start one: sudo pacman -S docker && sudo systemctl start docker" ;;
+    *) echo "install Docker Engine (https://docs.docker.com/engine/install/) and start it" ;;
+  esac
+}
+
 check_engine() {
-  command -v docker >/dev/null 2>&1 || fail "the docker command is not installed: install Docker, then run make up again."
-  docker info >/dev/null 2>&1 || fail "no Docker engine answers: start Docker (e.g. 'sudo systemctl start docker' or 'dockerd &'), then run make up again."
+  command -v docker >/dev/null 2>&1 || fail "the docker command is not installed: $(install_hint), then run make up again."
+  if ! docker info >/dev/null 2>&1; then
+    if command -v dockerd >/dev/null 2>&1; then
+      fail "no Docker engine answers: start it (sudo systemctl start docker, or without systemd: sudo dockerd > /var/log/dockerd.log 2>&1 &), then run make up again."
+    fi
+    fail "no Docker engine answers and none is installed (only the docker client is): $(install_hint), then run make up again."
+  fi
 }
 
 # A port is fine when free, or when a container of this compose project publishes it (make up twice).

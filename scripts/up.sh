@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 COMPOSE=${COMPOSE:-docker compose}
 DEADLINE_S=${UP_DEADLINE_S:-180}
+# LocalStack's image as the build chose it (public, or built offline once): compose reads it.
+images=$(scripts/base-images.sh) || exit 1
+eval "$images"
+export NODE_BUILD_IMAGE NODE_RUNTIME_IMAGE LOCALSTACK_IMAGE
 
 echo "==> starting LocalStack ($LOCALSTACK_IMAGE), the local Lambda service and the functions"
 $COMPOSE up -d --remove-orphans

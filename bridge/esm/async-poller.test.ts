@@ -113,3 +113,21 @@ describe('EsmWorker', () => {
     expect(delays.length).toBeGreaterThanOrEqual(5);
   });
 });
+
+describe('failure records', () => {
+  it('stay far below SQS\'s 256 KB whatever the payload and the error were', async () => {
+    const { asyncFailureRecord, MAX_RECORD_BYTES } = await import('./failure-records');
+    const big = Buffer.from(JSON.stringify({ data: 'x'.repeat(1_000_000) }));
+    const record = asyncFailureRecord({
+      payload: big,
+      result: { ok: false, kind: 'Unhandled', error: { errorType: 'Error', errorMessage: 'y'.repeat(500_000), stackTrace: Array.from({ length: 1000 }, () => 'z'.repeat(1000)) }, durationMs: 1, requestId: 'r' },
+      requestId: 'r',
+      functionArn: 'arn',
+      attempts: 3,
+      condition: 'RetriesExhausted',
+    });
+    expect(Buffer.byteLength(JSON.stringify(record))).toBeLessThanOrEqual(MAX_RECORD_BYTES);
+    expect(record.requestPayload).toMatchObject({ truncated: true, bytes: big.length });
+    expect((record.responsePayload as { errorMessage: string }).errorMessage.length).toBeLessThanOrEqual(1024);
+  });
+});

@@ -4,7 +4,18 @@
 // - an Event invocation whose retries ran out: the request and the error;
 // - a stream batch given up on: DDBStreamBatchInfo, which names the records (shard, sequence
 //   numbers) but does not carry them.
-import type { InvocationResult } from '../function-runtime';
+import { capText } from '#shared/bounded';
+import type { FunctionError, InvocationResult } from '../function-runtime';
+
+/** SQS takes messages up to 256 KB: a record stays well below, whatever the payload was. */
+export const MAX_RECORD_BYTES = 200 * 1024;
+
+/** An error as a record carries it: the message capped, the stack trace to its first lines. */
+const boundedError = (error: FunctionError): FunctionError => ({
+  errorType: capText(error.errorType, 200),
+  errorMessage: capText(error.errorMessage),
+  ...(error.stackTrace && { stackTrace: error.stackTrace.slice(0, 10).map((line) => capText(line, 300)) }),
+});
 
 type Failure = Extract<InvocationResult, { ok: false }> | { ok: true; requestId: string; payload: Buffer };
 
@@ -73,14 +84,20 @@ export function asyncFailureRecord(options: {
   now?: Date;
 }): AsyncFailureRecord {
   const { payload, result, requestId, functionArn, attempts, condition, now = new Date() } = options;
-  return {
+  const record: AsyncFailureRecord = {
     version: '1.0',
     timestamp: now.toISOString(),
     requestContext: { requestId, functionArn: `${functionArn}:$LATEST`, condition, approximateInvokeCount: attempts },
     requestPayload: parseJson(payload),
     responseContext: responseContext(result),
-    responsePayload: result && !result.ok ? result.error : result?.ok ? parseJson(result.payload) : undefined,
+    responsePayload: result && !result.ok ? boundedError(result.error) : result?.ok ? parseJson(result.payload) : undefined,
   };
+  // An Event payload may be up to 1 MB: past the bound, the record keeps an excerpt and says so.
+  if (Buffer.byteLength(JSON.stringify(record)) > MAX_RECORD_BYTES) {
+    record.requestPayload = { truncated: true, bytes: payload.length, excerpt: capText(payload.toString('utf8'), 4096) };
+    if (Buffer.byteLength(JSON.stringify(record)) > MAX_RECORD_BYTES) record.responsePayload = { truncated: true };
+  }
+  return record;
 }
 
 export interface StreamRecordInfo {

@@ -30,6 +30,9 @@ class FunctionContainer extends HardenedContainer {
     this.hostConfig.Memory = memoryMb * 1024 * 1024;
     this.hostConfig.MemorySwap = memoryMb * 1024 * 1024;
     this.hostConfig.PidsLimit = PIDS_LIMIT;
+    // As compose runs them: aws-lambda-ric exits when the Runtime API goes away (a restart of the
+    // local Lambda service) and Docker starts it again.
+    this.hostConfig.RestartPolicy = { Name: 'unless-stopped', MaximumRetryCount: 0 };
   }
 }
 
@@ -57,6 +60,11 @@ export interface StackOptions {
 
 export interface RunningStack {
   spec: StackSpec;
+  /** The Docker proxy as seen from the test, to check what it refuses. */
+  dockerProxyUrl: string;
+  /** The stack id on the function containers' labels. */
+  stackId: string;
+  bridgeContainerId: string;
   localstack: LocalStack;
   bridgeUrl: string;
   functionContainers: Map<string, StartedTestContainer[]>;
@@ -83,6 +91,7 @@ export async function startStack({ replicas = 1, only, stackOverrides, bridgeEnv
     .withLabels({ [LABEL]: 'true' })
     .withEntrypoint(['/usr/local/bin/node', '/var/task/docker-proxy.mjs'])
     .withEnvironment({ STACK_ID: stackId, PORT: '2375' })
+    .withExposedPorts(2375)
     .withUser('0:0')
     .withBindMounts([{ source: '/var/run/docker.sock', target: '/var/run/docker.sock' }])
     .withWaitStrategy(Wait.forLogMessage('docker-proxy ready'))
@@ -141,6 +150,9 @@ export async function startStack({ replicas = 1, only, stackOverrides, bridgeEnv
 
   return {
     spec,
+    dockerProxyUrl: `http://127.0.0.1:${dockerProxy.getMappedPort(2375)}`,
+    stackId,
+    bridgeContainerId: bridge.getId(),
     localstack,
     get bridgeUrl() {
       return url();

@@ -10,6 +10,10 @@ LOCALSTACK_VERSION=4.14.0
 LOCALSTACK_RELEASED=2026-02-27
 DDB_LOCAL_VERSION=2.6.1
 image_exists "$TAG" && { log "$TAG exists, skipping"; exit 0; }
+# DynamoDB Local comes from Maven Central, and a small Java agent is compiled here.
+for tool in mvn javac jar python3; do
+  command -v "$tool" >/dev/null 2>&1 || { log "the LocalStack image needs $tool: install Maven and a JDK (sudo apt-get install -y maven default-jdk-headless python3), then run the command again"; exit 1; }
+done
 
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 BASE=local/debian:trixie

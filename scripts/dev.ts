@@ -1,0 +1,96 @@
+// `make dev`: the stack as `make up` makes it, but each function container runs its bundle from
+// .cache/dev/<fn>/ (docker-compose.dev.yml), which esbuild rebuilds on every save; after a rebuild
+// the local Lambda service restarts that function's containers, so the next event runs the new
+// code. One line per reload, with its time. Ctrl-C stops watching; the stack stays up (make down).
+//   npx tsx scripts/dev.ts            build, bring the stack up in dev mode, watch
+//   npx tsx scripts/dev.ts --build    only write the bundles once (what make dev does first)
+import { spawnSync } from 'node:child_process';
+import { context, type BuildContext, type Plugin } from 'esbuild';
+import { functions } from '#stack';
+import { bundleOptions } from '../docker/bundle.mjs';
+import { BRIDGE_PORT } from '../bridge/addresses';
+import { COMPOSE_FILE, DEV_COMPOSE_FILE, devBundleDir } from './generate-compose';
+
+const BRIDGE = process.env.BRIDGE_URL ?? `http://127.0.0.1:${BRIDGE_PORT}`;
+
+interface Health {
+  functions: Record<string, { idleContainers: number; inFlight: number }>;
+}
+
+const health = async (): Promise<Health> => (await fetch(`${BRIDGE}/health`)).json() as Promise<Health>;
+
+/** Asks the service to load a function's new bundle; resolves once its containers poll again. */
+export async function reload(fn: string, deadlineMs = 30_000): Promise<{ restarted: number }> {
+  const res = await fetch(`${BRIDGE}/dev/reload/${fn}`, { method: 'POST' });
+  if (!res.ok) throw new Error(`the local Lambda service refused the reload of ${fn} (${res.status}): is the stack up in dev mode (make dev)?`);
+  const { restarted } = (await res.json()) as { restarted: number };
+  const deadline = Date.now() + deadlineMs;
+  while ((await health()).functions[fn]!.idleContainers < restarted) {
+    if (Date.now() > deadline) throw new Error(`${fn}'s containers did not come back within ${deadlineMs / 1000} s: see make logs`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { restarted };
+}
+
+/** One esbuild context per function, in watch mode; `onBundle` hears of every rebuild after the first. */
+export async function watchFunctions(names: string[], onBundle: (fn: string, ms: number, errors: number) => void): Promise<BuildContext[]> {
+  return Promise.all(
+    names.map(async (fn) => {
+      let first = true;
+      let started = 0;
+      const announce: Plugin = {
+        name: 'announce',
+        setup(build) {
+          build.onStart(() => {
+            started = performance.now();
+          });
+          build.onEnd((result) => {
+            if (!first) onBundle(fn, performance.now() - started, result.errors.length);
+            first = false;
+          });
+        },
+      };
+      const ctx = await context({ ...bundleOptions(fn, devBundleDir(fn)), plugins: [announce] });
+      await ctx.watch();
+      return ctx;
+    }),
+  );
+}
+
+async function buildOnce(names: string[]): Promise<void> {
+  const contexts = await Promise.all(names.map((fn) => context(bundleOptions(fn, devBundleDir(fn)))));
+  await Promise.all(contexts.map((c) => c.rebuild()));
+  await Promise.all(contexts.map((c) => c.dispose()));
+}
+
+async function main(): Promise<void> {
+  const names = functions.map((f) => f.name);
+  await buildOnce(names);
+  if (process.argv.includes('--build')) return;
+  const up = spawnSync('scripts/up.sh', { stdio: 'inherit', env: { ...process.env, COMPOSE_FILE: `${COMPOSE_FILE}:${DEV_COMPOSE_FILE}` } });
+  if (up.status !== 0) process.exit(up.status ?? 1);
+
+  // Saves come in bursts (an editor writes, a formatter rewrites): one reload at a time per function.
+  const pending = new Map<string, Promise<void>>();
+  await watchFunctions(names, (fn, bundleMs, errors) => {
+    if (errors > 0) return void console.log(`${new Date().toLocaleTimeString()}  ${fn}: the bundle has errors (above); still running the previous code`);
+    const saved = performance.now() - bundleMs;
+    const run = (pending.get(fn) ?? Promise.resolve()).then(async () => {
+      try {
+        const { restarted } = await reload(fn);
+        console.log(`${new Date().toLocaleTimeString()}  reloaded ${fn} in ${(performance.now() - saved).toFixed(0)} ms (bundle ${bundleMs.toFixed(0)} ms, ${restarted} container${restarted === 1 ? '' : 's'})`);
+      } catch (error) {
+        console.log(`${new Date().toLocaleTimeString()}  ${fn}: ${(error as Error).message}`);
+      }
+    });
+    pending.set(fn, run);
+  });
+  console.log(`\nmake dev: watching ${names.map((n) => `functions/${n}/`).join(', ')} and functions/shared/; save a file and the next event runs the new code. Ctrl-C stops watching (make down stops the stack).`);
+}
+
+if (process.argv[1]?.endsWith('dev.ts')) {
+  main().catch((error: unknown) => {
+    console.error(`dev: ${(error as Error).message}`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,113 @@
+// `make invoke FUNCTION=name [EVENT=file.json]`: one direct invocation of a running function through
+// the local Lambda service's Invoke API, as `sam local invoke` does but on the warm containers of
+// `make up`. Prints the response, the duration and the function's own log lines for the request.
+// Without EVENT it sends the first sample of functions/<name>/events/.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { functions } from '#stack';
+import { BRIDGE_PORT } from '../bridge/addresses';
+import { destroyClients, localClients } from './local-clients';
+
+class InvokeError extends Error {}
+
+/** The event file: EVENT when given, else the first sample in the function's events/ folder. */
+export function eventFile(fn: string, given: string | undefined): string {
+  if (given) {
+    if (!existsSync(given)) throw new InvokeError(`EVENT=${given} does not exist`);
+    return given;
+  }
+  const dir = join('functions', fn, 'events');
+  const samples = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
+  if (samples.length === 0) throw new InvokeError(`functions/${fn}/events/ has no sample event: give one with EVENT=file.json`);
+  return join(dir, samples[0]!);
+}
+
+/** The S3 objects an event names (bare S3 events and SQS messages carrying them). */
+export function objectsNamed(event: unknown): Array<{ bucket: string; key: string }> {
+  const records = (event as { Records?: Array<Record<string, any>> })?.Records ?? [];
+  const s3Records = records.flatMap((r) => {
+    if (r.eventSource === 'aws:s3') return [r];
+    if (r.eventSource === 'aws:sqs') {
+      try {
+        return (JSON.parse(String(r.body)) as { Records?: Array<Record<string, any>> }).Records ?? [];
+      } catch {
+        return [];
+      }
+    }
+    return [];
+  });
+  return s3Records.filter((r) => r.s3?.bucket?.name && r.s3?.object?.key).map((r) => ({ bucket: r.s3.bucket.name, key: decodeURIComponent(String(r.s3.object.key).replace(/\+/g, ' ')) }));
+}
+
+/** The function's log lines of one request, from its containers (compose keeps them). */
+function logLines(fn: string, requestId: string, since: Date): string[] {
+  const compose = (process.env.COMPOSE ?? 'docker compose').split(' ');
+  try {
+    const out = execFileSync(compose[0]!, [...compose.slice(1), 'logs', '--no-color', '--since', since.toISOString(), fn], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return out.split('\n').filter((l) => l.includes(requestId)).map((l) => l.replace(/^[^|]*\|\s?/, ''));
+  } catch {
+    return [];
+  }
+}
+
+async function main(): Promise<void> {
+  const fn = process.env.FUNCTION ?? '';
+  if (!functions.some((f) => f.name === fn)) throw new InvokeError(`FUNCTION=${fn || '(empty)'} is not a function of the stack: use one of ${functions.map((f) => f.name).join(', ')}`);
+  const file = eventFile(fn, process.env.EVENT);
+  const payload = readFileSync(file);
+  let event: unknown;
+  try {
+    event = JSON.parse(payload.toString('utf8'));
+  } catch (error) {
+    throw new InvokeError(`${file} is not JSON: ${(error as Error).message}`);
+  }
+  const clients = localClients();
+  try {
+    for (const { bucket, key } of objectsNamed(event)) {
+      const found = await clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(() => true, () => false);
+      if (!found) console.log(`note: the event names s3://${bucket}/${key}, which does not exist (upload it first to see the function work on it)`);
+    }
+  } finally {
+    destroyClients(clients);
+  }
+
+  const lambda = new LambdaClient({ endpoint: process.env.BRIDGE_URL ?? `http://127.0.0.1:${BRIDGE_PORT}`, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  console.log(`==> invoke ${fn} with ${file}`);
+  const since = new Date(Date.now() - 1000);
+  const started = performance.now();
+  let out;
+  try {
+    out = await lambda.send(new InvokeCommand({ FunctionName: fn, Payload: payload, LogType: 'Tail' }));
+  } catch (error) {
+    throw new InvokeError(`the local Lambda service did not answer (${(error as Error).message}): is the stack up (make up)?`);
+  } finally {
+    lambda.destroy();
+  }
+  const elapsed = performance.now() - started;
+  const report = Buffer.from(out.LogResult ?? '', 'base64').toString('utf8').trim();
+  const requestId = /RequestId: (\S+)/.exec(report)?.[1] ?? '';
+  const body = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8');
+  let pretty = body;
+  try {
+    pretty = JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    // not JSON: print as it came
+  }
+  console.log(`status ${out.StatusCode}${out.FunctionError ? `, function error (${out.FunctionError})` : ''}, ${elapsed.toFixed(0)} ms round trip`);
+  console.log(`response:\n${pretty}`);
+  const lines = requestId ? logLines(fn, requestId, since) : [];
+  console.log(`log (${fn}, request ${requestId || 'unknown'}):`);
+  for (const line of lines) console.log(`  ${line}`);
+  if (report) console.log(`  ${report}`);
+  if (out.FunctionError) process.exitCode = 1;
+}
+
+if (process.argv[1]?.endsWith('invoke.ts')) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof InvokeError ? `invoke: ${error.message}` : `invoke failed: ${(error as Error).message}`);
+    process.exitCode = 1;
+  });
+}
