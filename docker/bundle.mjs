@@ -22,7 +22,11 @@ export function bundleOptions(name, outdir) {
     platform: 'node',
     format: 'esm',
     target: 'node22',
+    // The SDK's ES modules shake better than its CommonJS builds: about 250 KB less per function.
+    mainFields: ['module', 'main'],
+    // Maps without the sources: stack traces still map to file and line, at a third of the size.
     sourcemap: true,
+    sourcesContent: false,
     minify: true,
     keepNames: true,
     legalComments: 'none',

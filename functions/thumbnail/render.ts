@@ -1,11 +1,26 @@
 // The sharp part of the thumbnail function: decode once, auto-orient, resize, strip, encode.
-import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
+import type { Metadata, OutputInfo, Sharp } from 'sharp';
 import { RejectedInput, errorMessage } from '#shared/errors';
 import type { OutputFormat } from './config';
 import { planWidths, uprightSize } from './resize-plan';
 
-// Lambda reuses warm containers: libvips' operation cache only grows memory between invocations.
-sharp.cache(false);
+type SharpFactory = typeof import('sharp').default;
+let loading: Promise<SharpFactory> | undefined;
+
+/**
+ * sharp (and its 20 MB of libvips) loads with the first image, not at cold start: the init phase,
+ * which Lambda bills and every new container waits for, stays short.
+ */
+function loadSharp(): Promise<SharpFactory> {
+  loading ??= import('sharp').then((module) => {
+    // Its CommonJS export arrives as `default` in ES modules (the bundle), as the module itself under jest.
+    const sharp = ((module as { default?: SharpFactory }).default ?? module) as unknown as SharpFactory;
+    // Lambda reuses warm containers: libvips' operation cache only grows memory between invocations.
+    sharp.cache(false);
+    return sharp;
+  });
+  return loading;
+}
 
 /** Formats the prebuilt libvips decodes that make sense as photo uploads. */
 const SUPPORTED_INPUTS = new Set(['jpeg', 'png', 'webp', 'gif', 'avif', 'heif', 'tiff']);
@@ -44,6 +59,7 @@ function encoder(image: Sharp, format: OutputFormat): Sharp {
  */
 export async function renderThumbnails(input: Buffer, options: RenderOptions): Promise<RenderResult> {
   if (input.length === 0) throw new RejectedInput('empty object (0 bytes): not an image');
+  const sharp = await loadSharp();
 
   // Header only: no pixel is decoded before the format and the pixel count are known to be safe.
   let meta: Metadata;
