@@ -1,4 +1,4 @@
 // Types of docker/bundle.mjs for the TypeScript that imports it (scripts/dev.ts).
 import type { BuildOptions } from 'esbuild';
 export function entriesOf(name: string): Record<string, string>;
-export function bundleOptions(name: string, outdir: string): BuildOptions & { metafile: true };
+export function bundleOptions(name: string, outdir: string, options?: { sourcemap?: boolean }): BuildOptions & { metafile: true };

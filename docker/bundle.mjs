@@ -12,8 +12,12 @@ export function entriesOf(name) {
   return name === 'bridge' ? { main: 'bridge/main.ts', 'docker-proxy': 'bridge/docker-proxy.ts' } : { handler: `functions/${name}/handler.ts` };
 }
 
-/** esbuild's options for a target: one ESM file per entry, for Node 22, sharp left outside. */
-export function bundleOptions(name, outdir) {
+/**
+ * esbuild's options for a target: one ESM file per entry, for Node 22, sharp left outside. Source
+ * maps only when asked (make dev; `make build SOURCEMAPS=1`): names survive minification, so stack
+ * traces stay readable without them, and images stay ~1.5 MB smaller.
+ */
+export function bundleOptions(name, outdir, { sourcemap = false } = {}) {
   return {
     entryPoints: entriesOf(name),
     outdir,
@@ -25,7 +29,7 @@ export function bundleOptions(name, outdir) {
     // The SDK's ES modules shake better than its CommonJS builds: about 250 KB less per function.
     mainFields: ['module', 'main'],
     // Maps without the sources: stack traces still map to file and line, at a third of the size.
-    sourcemap: true,
+    sourcemap,
     sourcesContent: false,
     minify: true,
     keepNames: true,
@@ -50,7 +54,7 @@ async function main() {
       process.exit(1);
     }
   }
-  const result = await build(bundleOptions(name, outdir));
+  const result = await build(bundleOptions(name, outdir, { sourcemap: process.env.SOURCEMAPS === '1' }));
   const imports = Object.values(result.metafile.outputs).flatMap((o) => o.imports);
   if (imports.some((i) => i.external && i.path === 'sharp')) writeFileSync(`${outdir}/needs-sharp`, '');
   for (const [file, output] of Object.entries(result.metafile.outputs)) {

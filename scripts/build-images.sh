@@ -32,7 +32,7 @@ for name in "${targets[@]}"; do
   start=$SECONDS
   log=$(mktemp)
   if ! DOCKER_BUILDKIT=0 docker build -f docker/Dockerfile --target "$target" "${platform_args[@]}" \
-      --build-arg FUNCTION="$name" --build-arg ARCH="$ARCH" --build-arg RIC_VERSION="$RIC_VERSION" \
+      --build-arg FUNCTION="$name" --build-arg ARCH="$ARCH" --build-arg RIC_VERSION="$RIC_VERSION" --build-arg SOURCEMAPS="${SOURCEMAPS:-0}" \
       --build-arg NODE_BUILD_IMAGE="$NODE_BUILD_IMAGE" --build-arg NODE_RUNTIME_IMAGE="$NODE_RUNTIME_IMAGE" \
       --label "org.opencontainers.image.revision=$sha" \
       -t "$PROJECT/$name:latest" -t "$PROJECT/$name:$sha" . >"$log" 2>&1; then

@@ -50,7 +50,7 @@ export async function watchFunctions(names: string[], onBundle: (fn: string, ms:
           });
         },
       };
-      const ctx = await context({ ...bundleOptions(fn, devBundleDir(fn)), plugins: [announce] });
+      const ctx = await context({ ...bundleOptions(fn, devBundleDir(fn), { sourcemap: true }), plugins: [announce] });
       await ctx.watch();
       return ctx;
     }),
@@ -58,7 +58,7 @@ export async function watchFunctions(names: string[], onBundle: (fn: string, ms:
 }
 
 async function buildOnce(names: string[]): Promise<void> {
-  const contexts = await Promise.all(names.map((fn) => context(bundleOptions(fn, devBundleDir(fn)))));
+  const contexts = await Promise.all(names.map((fn) => context(bundleOptions(fn, devBundleDir(fn), { sourcemap: true }))));
   await Promise.all(contexts.map((c) => c.rebuild()));
   await Promise.all(contexts.map((c) => c.dispose()));
 }

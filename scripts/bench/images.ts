@@ -9,7 +9,14 @@ import { startRuntimeApi } from '../../integration/support/runtime-api';
 import { LABEL, imageOf } from '../../integration/support/docker';
 import { formatSummary, summarize, type Summary } from './stats';
 
-const TARGET_MB: Record<string, number> = { thumbnail: 170 };
+/**
+ * Size targets: the images as they were before they carried the Runtime Interface Emulator and a
+ * shell for SAM (docs/benchmarks.md, 2026-11-24: 167.0 / 136.4 / 137.0 / 135.5 MB) plus 10 MB.
+ */
+const TARGET_MB: Record<string, number> = { thumbnail: 177.0, notify: 146.4, 'csv-import': 147.0, audit: 145.5 };
+/** Cold start targets against bare node: sharp's function may take longer. */
+const COLD_TARGET: Record<string, number> = { thumbnail: 1.5 };
+const DEFAULT_COLD_TARGET = 1.3;
 
 const fmt = (s: Summary) => formatSummary(s, 0);
 const docker = (args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
@@ -56,10 +63,11 @@ export async function benchImageSection(runs: number, command: string): Promise<
       cold.push(await coldStartMs(fn.name));
     }
     const target = TARGET_MB[fn.name] ?? 150;
+    const coldTarget = COLD_TARGET[fn.name] ?? DEFAULT_COLD_TARGET;
     const coldS = summarize(cold);
     const bareS = summarize(bare);
     rows.push(
-      `| ${fn.name} | ${(size / 1e6).toFixed(1)} | ${(floor / 1e6).toFixed(1)} | ${(size / floor).toFixed(2)} | <= ${target} ${size / 1e6 <= target ? 'met' : 'MISSED'} | ${fmt(coldS)} | ${fmt(bareS)} | ${(coldS.median / bareS.median).toFixed(2)}x ${coldS.median / bareS.median <= 2 ? 'met' : 'MISSED'} |`,
+      `| ${fn.name} | ${(size / 1e6).toFixed(1)} | ${(floor / 1e6).toFixed(1)} | ${(size / floor).toFixed(2)} | <= ${target} ${size / 1e6 <= target ? 'met' : 'MISSED'} | ${fmt(coldS)} | ${fmt(bareS)} | ${(coldS.median / bareS.median).toFixed(2)}x <= ${coldTarget}x ${coldS.median / bareS.median <= coldTarget ? 'met' : 'MISSED'} |`,
     );
     console.log(rows[rows.length - 1]);
   }
@@ -68,11 +76,11 @@ export async function benchImageSection(runs: number, command: string): Promise<
     '## Images and cold start',
     '',
     `Command: \`${command}\` (${runs} runs each, median with min-max). Machine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}.`,
-    'Size is the uncompressed image; the floor is node + the shared libraries in the image + sharp where used.',
+    'Size is the uncompressed image; the floor is node + the shared libraries in the image + sharp where used. Beyond the floor: the bundle, its compile cache, aws-lambda-ric, the Runtime Interface Emulator (9.3 MB) and busybox (1.9 MB). Size target: the image before the emulator and busybox + 10 MB.',
     'Cold start: from `docker run` of the read-only, non-root image to its first response posted to a Runtime API on 127.0.0.1;',
     'bare node: `docker run ... node -e 0` of the same image, interleaved with it.',
     '',
-    '| image | size MB | floor MB | size/floor | size target | cold start ms | bare node ms | cold/bare (target <= 2x) |',
+    '| image | size MB | floor MB | size/floor | size target | cold start ms | bare node ms | cold/bare |',
     '|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
