@@ -32,8 +32,15 @@ export async function reload(fn: string, deadlineMs = 30_000): Promise<{ restart
   return { restarted };
 }
 
-/** One esbuild context per function, in watch mode; `onBundle` hears of every rebuild after the first. */
-export async function watchFunctions(names: string[], onBundle: (fn: string, ms: number, errors: number) => void): Promise<BuildContext[]> {
+/**
+ * One esbuild context per function, in watch mode; `onBundle` hears of every rebuild after the
+ * first. `entryOf` bundles another entry into a function's slot (make bench measures the loop so).
+ */
+export async function watchFunctions(
+  names: string[],
+  onBundle: (fn: string, ms: number, errors: number) => void,
+  entryOf?: (fn: string) => string,
+): Promise<BuildContext[]> {
   return Promise.all(
     names.map(async (fn) => {
       let first = true;
@@ -50,7 +57,8 @@ export async function watchFunctions(names: string[], onBundle: (fn: string, ms:
           });
         },
       };
-      const ctx = await context({ ...bundleOptions(fn, devBundleDir(fn), { sourcemap: true }), plugins: [announce] });
+      const options = bundleOptions(fn, devBundleDir(fn), { sourcemap: true });
+      const ctx = await context({ ...options, ...(entryOf && { entryPoints: { handler: entryOf(fn) } }), plugins: [announce] });
       await ctx.watch();
       return ctx;
     }),

@@ -2,13 +2,13 @@
 // the local Lambda service's Invoke API, as `sam local invoke` does but on the warm containers of
 // `make up`. Prints the response, the duration and the function's own log lines for the request.
 // Without EVENT it sends the first sample of functions/<name>/events/.
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { functions } from '#stack';
 import { BRIDGE_PORT } from '../bridge/addresses';
+import { compose } from './compose';
 import { destroyClients, localClients } from './local-clients';
 
 class InvokeError extends Error {}
@@ -44,9 +44,8 @@ export function objectsNamed(event: unknown): Array<{ bucket: string; key: strin
 
 /** The function's log lines of one request, from its containers (compose keeps them). */
 function logLines(fn: string, requestId: string, since: Date): string[] {
-  const compose = (process.env.COMPOSE ?? 'docker compose').split(' ');
   try {
-    const out = execFileSync(compose[0]!, [...compose.slice(1), 'logs', '--no-color', '--since', since.toISOString(), fn], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = compose(['logs', '--no-color', '--since', since.toISOString(), fn]);
     return out.split('\n').filter((l) => l.includes(requestId)).map((l) => l.replace(/^[^|]*\|\s?/, ''));
   } catch {
     return [];

@@ -2,18 +2,24 @@
 // Prints each table as it is made and rewrites docs/benchmarks.md. Needs the stack up (`make bench`
 // runs `make up` first), vipsthumbnail (libvips-tools) and ImageMagick (imagemagick).
 //   BENCH_RUNS=3 BENCH_UPLOADS=100 BENCH_CSV_ROWS=200000 BENCH_CSV_RATIO_ROWS=10000 BENCH_CSV_BIG_MB=100
+//   BENCH_PEER_WARM_CALLS=200 BENCH_PEER_COLD_CALLS=10 BENCH_THROUGHPUT_SECONDS=30 BENCH_DEV_SAVES=10
+//   BENCH_ONLY="dev loop,local lambda service vs peers"   only these sections
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { destroyClients, isUnreachable, localClients } from '../local-clients';
 import { benchCsvImport } from './csv-import';
 import { benchImageSection } from './images';
+import { benchDevLoop } from './dev-loop';
 import { benchLatency } from './latency';
+import { benchPeers } from './peers';
 import { BENCHMARKS_FILE, writeSection } from './markdown';
 import { benchThumbnails, toolsPresent } from './thumbnails';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const RUNS = env('BENCH_RUNS', 3);
 const UPLOADS = env('BENCH_UPLOADS', 100);
+/** BENCH_ONLY="dev loop,end-to-end latency": run only these sections (by title, any case). */
+const ONLY = process.env.BENCH_ONLY?.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
 
 function machine(): string {
   const docker = execFileSync('docker', ['version', '-f', '{{.Server.Version}}'], { encoding: 'utf8' }).trim();
@@ -51,7 +57,19 @@ async function main(): Promise<void> {
     },
     { title: 'End-to-end latency', run: async () => (await benchLatency(clients, UPLOADS)).markdown },
     { title: 'Images and cold start', run: () => benchImageSection(RUNS, 'make bench'), writesOwnHeading: true },
-  ];
+    {
+      title: 'Local Lambda service vs peers',
+      run: async () =>
+        (
+          await benchPeers({
+            warmCalls: env('BENCH_PEER_WARM_CALLS', 200),
+            coldCalls: env('BENCH_PEER_COLD_CALLS', 10),
+            throughputSeconds: env('BENCH_THROUGHPUT_SECONDS', 30),
+          })
+        ).markdown,
+    },
+    { title: 'Dev loop', run: async () => (await benchDevLoop(env('BENCH_DEV_SAVES', 10))).markdown },
+  ].filter((s) => !ONLY || ONLY.includes(s.title.toLowerCase()));
   // Every section runs, whatever happened to the ones before it: a failure is reported with its
   // reason at the end (and makes the exit status 1); a missed target is only a line in a table.
   const failures: Array<{ title: string; reason: string }> = [];

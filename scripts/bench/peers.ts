@@ -1,0 +1,304 @@
+// "Local Lambda service vs peers": the same image (audit, with an event that needs no AWS, so only
+// the platform is measured) run by our local Lambda service, `sam local start-lambda --warm-containers
+// EAGER`, `sam local invoke` and MiniStack, each started by the bench on 127.0.0.1. Cold and warm
+// invoke latency, throughput with 8 concurrent clients, resident memory of each idle stack. A peer
+// that cannot run is reported with its reason, not dropped.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { baseStack, findFunction } from '#stack';
+import { BRIDGE_PORT } from '../../bridge/addresses';
+import { imageOf } from '../../integration/support/docker';
+import { offlineCases } from '../../integration/support/offline-events';
+import { freePort } from '../../integration/support/registry';
+import { compose, COMPOSE_PROJECT } from '../compose';
+import { functionEnvironment } from '../generate-compose';
+import { samLogicalId, samTemplate } from '../sam-template';
+import { percentile, table, verdict } from './stats';
+
+const FUNCTION = 'audit';
+const EVENT = Buffer.from(JSON.stringify(offlineCases[FUNCTION]!.event));
+const EXPECTED = JSON.stringify(offlineCases[FUNCTION]!.response);
+const cliEnv = { ...process.env, SAM_CLI_TELEMETRY: '0', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1', AWS_REGION: 'us-east-1' };
+
+export interface PeerOptions {
+  warmCalls: number;
+  coldCalls: number;
+  throughputSeconds: number;
+}
+
+interface Figures {
+  cold?: number[];
+  warm?: number[];
+  throughput?: number;
+  /** Throughput with 4 containers (ours only). */
+  throughput4?: number;
+  idleMemoryMb?: number;
+  note?: string;
+}
+
+const lambdaAt = (endpoint: string) => new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+const tool = (name: string) => execFileSync('scripts/python-tools.sh', [name], { encoding: 'utf8' }).trim();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One invocation, checked; its time in ms. */
+async function timedInvoke(lambda: LambdaClient, name: string): Promise<number> {
+  const started = performance.now();
+  const out = await lambda.send(new InvokeCommand({ FunctionName: name, Payload: EVENT }));
+  const elapsed = performance.now() - started;
+  const body = Buffer.from(out.Payload ?? new Uint8Array()).toString();
+  if (out.FunctionError || JSON.stringify(JSON.parse(body)) !== EXPECTED) throw new Error(`${name} answered ${out.FunctionError ?? ''} ${body.slice(0, 200)}`);
+  return elapsed;
+}
+
+async function warmLatencies(lambda: LambdaClient, name: string, calls: number): Promise<number[]> {
+  for (let i = 0; i < 5; i++) await timedInvoke(lambda, name); // warm-up, not counted
+  const times: number[] = [];
+  for (let i = 0; i < calls; i++) times.push(await timedInvoke(lambda, name));
+  return times;
+}
+
+/** Invocations per second with 8 clients calling back to back for `seconds`. */
+async function throughput(lambda: LambdaClient, name: string, seconds: number): Promise<number> {
+  const until = performance.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (performance.now() < until) {
+        await timedInvoke(lambda, name);
+        done++;
+      }
+    }),
+  );
+  return done / seconds;
+}
+
+const docker = (args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
+
+/** Resident memory of containers (docker stats) plus host processes (their RSS), in MB. */
+function residentMb(containers: string[], pids: number[] = []): number {
+  let bytes = 0;
+  if (containers.length > 0) {
+    for (const line of docker(['stats', '--no-stream', '--format', '{{.MemUsage}}', ...containers]).split('\n')) {
+      const [used = '0'] = line.split('/');
+      const m = /([\d.]+)\s*([KMG]i?B)/.exec(used.trim());
+      if (m) bytes += Number(m[1]) * ({ KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, KB: 1e3, MB: 1e6, GB: 1e9 }[m[2]!] ?? 1);
+    }
+  }
+  for (const pid of pids) {
+    for (const p of [pid, ...childPids(pid)]) {
+      try {
+        const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1];
+        bytes += Number(kb ?? 0) * 1024;
+      } catch {
+        // gone
+      }
+    }
+  }
+  return bytes / 2 ** 20;
+}
+
+function childPids(pid: number): number[] {
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return kids.flatMap((k) => [k, ...childPids(k)]);
+  } catch {
+    return [];
+  }
+}
+
+const composeContainers = (service: string) => docker(['ps', '-q', '--filter', `label=com.docker.compose.project=${COMPOSE_PROJECT}`, '--filter', `label=com.docker.compose.service=${service}`]).split('\n').filter(Boolean);
+
+/** Ours: the stack `make up` runs (1 container per function), through its Invoke API. */
+async function ours(options: PeerOptions): Promise<Figures> {
+  const lambda = lambdaAt(`http://127.0.0.1:${BRIDGE_PORT}`);
+  try {
+    const warm = await warmLatencies(lambda, FUNCTION, options.warmCalls);
+    // Cold: the function's container started anew; the call waits until it asks for work.
+    const cold: number[] = [];
+    for (let i = 0; i < options.coldCalls; i++) {
+      const [container] = composeContainers(FUNCTION);
+      const started = performance.now();
+      docker(['restart', '-t', '0', container!]);
+      await timedInvoke(lambda, FUNCTION);
+      cold.push(performance.now() - started);
+    }
+    const idleMemoryMb = residentMb([...composeContainers('bridge'), ...composeContainers('docker-proxy'), ...['thumbnail', 'notify', 'csv-import', 'audit'].flatMap(composeContainers)]);
+    const one = await throughput(lambda, FUNCTION, options.throughputSeconds);
+    compose(['up', '-d', '--no-deps', '--no-recreate', '--scale', `${FUNCTION}=4`, FUNCTION]);
+    try {
+      const deadline = Date.now() + 60_000;
+      while (((await (await fetch(`http://127.0.0.1:${BRIDGE_PORT}/health`)).json()) as { functions: Record<string, { idleContainers: number }> }).functions[FUNCTION]!.idleContainers < 4) {
+        if (Date.now() > deadline) throw new Error('4 audit containers never polled the service');
+        await sleep(100);
+      }
+      const four = await throughput(lambda, FUNCTION, options.throughputSeconds);
+      return { cold, warm, throughput: one, throughput4: four, idleMemoryMb };
+    } finally {
+      compose(['up', '-d', '--no-deps', '--no-recreate', '--scale', `${FUNCTION}=1`, FUNCTION]);
+    }
+  } finally {
+    lambda.destroy();
+  }
+}
+
+function samTemplateFile(dir: string): string {
+  const file = join(dir, 'template.yaml');
+  const only = { ...baseStack, functions: [findFunction(FUNCTION)!] };
+  writeFileSync(file, samTemplate(only, { image: imageOf }));
+  return file;
+}
+
+/** sam local start-lambda --warm-containers EAGER: warm latency and throughput. */
+async function samStartLambda(options: PeerOptions, dir: string): Promise<Figures> {
+  const bin = tool('sam');
+  const port = await freePort();
+  const sam: ChildProcess = spawn(join(bin, 'sam'), ['local', 'start-lambda', '--template', samTemplateFile(dir), '--port', String(port), '--warm-containers', 'EAGER', '--skip-pull-image'], {
+    env: cliEnv,
+    cwd: dir,
+    stdio: 'ignore',
+  });
+  const lambda = lambdaAt(`http://127.0.0.1:${port}`);
+  try {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      try {
+        await timedInvoke(lambda, samLogicalId(FUNCTION));
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw new Error(`sam local start-lambda never answered: ${(error as Error).message}`);
+        await sleep(500);
+      }
+    }
+    const warm = await warmLatencies(lambda, samLogicalId(FUNCTION), options.warmCalls);
+    const containers = docker(['ps', '-q', '--filter', `ancestor=${imageOf(FUNCTION).replace(':latest', ':rapid-x86_64')}`]).split('\n').filter(Boolean);
+    const idleMemoryMb = residentMb(containers, [sam.pid!]);
+    return { warm, throughput: await throughput(lambda, samLogicalId(FUNCTION), options.throughputSeconds), idleMemoryMb };
+  } finally {
+    lambda.destroy();
+    sam.kill('SIGTERM');
+  }
+}
+
+/** sam local invoke: every call a new container (cold by design). */
+function samLocalInvoke(options: PeerOptions, dir: string): Figures {
+  const bin = tool('sam');
+  const template = samTemplateFile(dir);
+  const eventFile = join(dir, 'event.json');
+  writeFileSync(eventFile, EVENT);
+  const cold: number[] = [];
+  for (let i = 0; i < options.coldCalls; i++) {
+    const started = performance.now();
+    const out = execFileSync(join(bin, 'sam'), ['local', 'invoke', samLogicalId(FUNCTION), '--template', template, '--event', eventFile, '--skip-pull-image'], {
+      encoding: 'utf8',
+      env: cliEnv,
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    cold.push(performance.now() - started);
+    if (!out.includes('batchItemFailures')) throw new Error(`sam local invoke answered ${out.slice(-200)}`);
+  }
+  return { cold };
+}
+
+/** MiniStack: create-function --package-type Image, first invoke cold, then warm. */
+async function ministack(options: PeerOptions, dir: string): Promise<Figures> {
+  const bin = tool('ministack');
+  const port = await freePort();
+  const proc: ChildProcess = spawn(join(bin, 'ministack'), [], { env: { ...cliEnv, GATEWAY_PORT: String(port) }, cwd: dir, stdio: 'ignore' });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const aws = (...args: string[]) => execFileSync('aws', ['--endpoint-url', endpoint, ...args], { encoding: 'utf8', env: cliEnv });
+  const lambda = lambdaAt(endpoint);
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!(await fetch(`${endpoint}/`).then(() => true, () => false))) {
+      if (Date.now() > deadline) throw new Error('MiniStack never answered');
+      await sleep(250);
+    }
+    const envFile = join(dir, 'env.json');
+    writeFileSync(envFile, JSON.stringify({ Variables: Object.fromEntries(Object.entries(functionEnvironment(findFunction(FUNCTION)!)).filter(([k]) => !k.startsWith('AWS_'))) }));
+    const cold: number[] = [];
+    for (let i = 0; i < options.coldCalls; i++) {
+      // A new function each time: its first invocation starts a container.
+      aws('lambda', 'create-function', '--function-name', `audit-${i}`, '--package-type', 'Image', '--code', `ImageUri=${imageOf(FUNCTION)}`, '--role', 'arn:aws:iam::000000000000:role/lambda-role', '--environment', `file://${envFile}`);
+      cold.push(await timedInvoke(lambda, `audit-${i}`));
+    }
+    const warm = await warmLatencies(lambda, 'audit-0', options.warmCalls);
+    const containers = docker(['ps', '-q', '--filter', `ancestor=${imageOf(FUNCTION)}`]).split('\n').filter(Boolean).filter((id) => !composeContainers(FUNCTION).some((c) => id.startsWith(c.slice(0, 12))));
+    const idleMemoryMb = residentMb(containers, [proc.pid!]);
+    return { cold, warm, throughput: await throughput(lambda, 'audit-0', options.throughputSeconds), idleMemoryMb };
+  } finally {
+    lambda.destroy();
+    proc.kill('SIGTERM');
+  }
+}
+
+async function attempt(name: string, run: () => Promise<Figures> | Figures): Promise<Figures> {
+  console.log(`  ${name} ...`);
+  try {
+    return await run();
+  } catch (error) {
+    const note = (error as Error).message.split('\n')[0]!.slice(0, 200);
+    console.log(`  ${name}: could not run: ${note}`);
+    return { note: `could not run: ${note}` };
+  }
+}
+
+export async function benchPeers(options: PeerOptions): Promise<{ markdown: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-peers-'));
+  const peers: Array<[string, Figures]> = [
+    ['ours: local Lambda service, Invoke API, 1 container', await attempt('ours', () => ours(options))],
+    ['sam local start-lambda --warm-containers EAGER', await attempt('sam local start-lambda', () => samStartLambda(options, dir))],
+    ['sam local invoke', await attempt('sam local invoke', () => samLocalInvoke(options, dir))],
+    ['MiniStack', await attempt('MiniStack', () => ministack(options, dir))],
+  ];
+  const f = (xs: number[] | undefined, p: number, digits = 0) => (xs?.length ? percentile(xs, p).toFixed(digits) : '-');
+  const versions = [
+    `sam ${(() => {
+      try {
+        return execFileSync(join(tool('sam'), 'sam'), ['--version'], { encoding: 'utf8', env: cliEnv }).trim().replace('SAM CLI, version ', '');
+      } catch {
+        return 'unavailable';
+      }
+    })()}`,
+    `MiniStack ${(() => {
+      try {
+        return execFileSync(join(tool('ministack'), 'pip'), ['show', 'ministack'], { encoding: 'utf8' }).match(/^Version: (.+)$/m)?.[1] ?? '?';
+      } catch {
+        return 'unavailable';
+      }
+    })()}`,
+  ].join(', ');
+  const ourWarm = peers[0]![1].warm;
+  const samWarm = peers[1]![1].warm;
+  const ourCold = peers[0]![1].cold;
+  const samCold = peers[2]![1].cold;
+  const goals = [
+    ourWarm && samWarm ? `warm invoke p50, ours / sam start-lambda: ${verdict(percentile(ourWarm, 50) / percentile(samWarm, 50), 0.25, false)}` : 'warm invoke goal: not measurable (a peer could not run)',
+    ourCold && samCold ? `cold invoke p50, ours / sam local invoke: ${verdict(percentile(ourCold, 50) / percentile(samCold, 50), 0.5, false)}` : 'cold invoke goal: not measurable (a peer could not run)',
+  ];
+  const markdown = [
+    `The same image (\`${FUNCTION}\`, an event that needs no AWS call, so only the platform is measured), each peer started by the bench on 127.0.0.1 in one run. Versions: ${versions}.`,
+    `Warm: ${options.warmCalls} calls one after the other (after 5 not counted). Cold: ${options.coldCalls} calls on a container started for it (ours: \`docker restart\` of the function's container, then the call; sam local invoke: the whole command; MiniStack: the first call of a new function).`,
+    `Throughput: 8 clients calling back to back for ${options.throughputSeconds} s. Idle memory: the resident memory of what each keeps running for its functions (ours: the local Lambda service, its Docker proxy and the 4 function containers; sam: its process and warm container; MiniStack: its process and containers), LocalStack not counted.`,
+    '',
+    table(
+      ['peer', 'cold p50 ms', 'cold p95 ms', 'warm p50 ms', 'warm p95 ms', 'invokes/s (8 clients)', 'idle memory MB', 'note'],
+      peers.map(([name, x]) => [
+        name,
+        f(x.cold, 50),
+        f(x.cold, 95),
+        f(x.warm, 50, 1),
+        f(x.warm, 95, 1),
+        x.throughput === undefined ? '-' : `${x.throughput.toFixed(0)}${x.throughput4 === undefined ? '' : ` (4 containers: ${x.throughput4.toFixed(0)})`}`,
+        x.idleMemoryMb === undefined ? '-' : x.idleMemoryMb.toFixed(0),
+        x.note ?? '',
+      ]),
+    ),
+    '',
+    ...goals.map((g) => `- ${g}`),
+  ].join('\n');
+  return { markdown };
+}
