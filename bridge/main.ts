@@ -1,16 +1,16 @@
 // The local Lambda service ("bridge"): runs the stack's functions as containers polling its
 // Runtime API, serves the Lambda API, and runs the event source mappings of stack/topology.ts
-// as AWS would: SQS, DynamoDB Streams, and the queue of Event invocations.
+// as AWS would: SQS, DynamoDB Streams, the queue of Event invocations, and the stack's schedules.
 //   AWS_ENDPOINT_URL=http://127.0.0.1:4566 npx tsx bridge/main.ts
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient, type MessageAttributeValue } from '@aws-sdk/client-sqs';
 import pino from 'pino';
 import { z } from 'zod';
 import { stack } from '#stack';
-import { functionArn, LOCAL_REGION, localEnvironment, queueArn } from '#stack/local';
+import { functionArn, LOCAL_REGION, localEnvironment, queueArn, scheduleArn } from '#stack/local';
 import type { EventSourceMapping } from '#stack/topology';
 import { sleep } from '#shared/backoff';
 import { loadConfig } from '#shared/config';
@@ -18,8 +18,9 @@ import { BRIDGE_PORT, runtimeApiPort } from './addresses';
 import { Containers, type ContainerExit } from './containers';
 import { AsyncPoller, enqueueEvent, ensureAsyncQueue, MAX_ASYNC_PAYLOAD_BYTES, type AsyncQueue } from './esm/async-poller';
 import { DynamoCheckpointStore } from './esm/checkpoints';
-import type { FailureRecord } from './esm/failure-records';
+import { isDeadLetter, type SendRecord } from './esm/failure-records';
 import { EsmWorker, type Poller } from './esm/poller';
+import { SchedulePoller } from './esm/schedule-poller';
 import { SqsPoller } from './esm/sqs-poller';
 import { StreamPoller } from './esm/stream-poller';
 import { FunctionRuntime } from './function-runtime';
@@ -99,8 +100,10 @@ const queueUrl = (name: string): Promise<string> => {
   return queueUrls.get(name)!;
 };
 /** The one sender of failure records (to a function's on-failure destination); throws when SQS does. */
-const sendRecord = async (queue: string, record: FailureRecord): Promise<void> => {
-  await sqs.send(new SendMessageCommand({ QueueUrl: await queueUrl(queue), MessageBody: JSON.stringify(record) }));
+const sendRecord: SendRecord = async (queue, record) => {
+  const [body, attributes] = isDeadLetter(record) ? [record.body, record.attributes] : [JSON.stringify(record), {}];
+  const MessageAttributes = Object.fromEntries(Object.entries(attributes).map(([name, value]): [string, MessageAttributeValue] => [name, { DataType: 'String', StringValue: value }]));
+  await sqs.send(new SendMessageCommand({ QueueUrl: await queueUrl(queue), MessageBody: body, ...(Object.keys(MessageAttributes).length > 0 && { MessageAttributes }) }));
 };
 
 const asyncQueues = new Map<string, Promise<AsyncQueue>>();
@@ -131,6 +134,21 @@ for (const spec of plan.asyncInvokes) {
       functionArn: functionArn(spec.function),
       sendRecord,
       retryDelaySeconds: (attempt) => config.ASYNC_RETRY_DELAYS_SECONDS[Math.min(attempt, config.ASYNC_RETRY_DELAYS_SECONDS.length) - 1] ?? 60,
+      logger,
+    }),
+  );
+}
+for (const schedule of plan.schedules) {
+  pollers.push(
+    new SchedulePoller({
+      schedule,
+      scheduleArn: scheduleArn(schedule.name),
+      targetArn: functionArn(schedule.function),
+      deliver: async (payload) => {
+        await enqueueEvent(sqs, await asyncQueue(schedule.function), { requestId: randomUUID(), payload: payload.toString('base64'), attempts: 0, acceptedAt: Date.now() });
+      },
+      sendRecord,
+      checkpoints,
       logger,
     }),
   );

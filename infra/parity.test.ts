@@ -12,11 +12,16 @@ import { composeDocument } from '../scripts/generate-compose';
 import { localShape, templateShape, type Shape } from './parity';
 import { PipelinesStack } from './pipelines-stack';
 
+const namesOf = (spec: StackSpec) => {
+  const t = topology(spec);
+  return { buckets: t.buckets.map((b) => b.name), tables: t.tables.map((x) => x.name), topics: t.topics.map((x) => x.name), queues: t.queues.map((q) => q.name), functions: t.functions.map((f) => f.name), schedules: t.schedules.map((s) => s.name) };
+};
+
 function renderings(spec: StackSpec): { local: Shape; aws: Shape; template: Record<string, any> } {
   const t = topology(spec);
   const app = new App();
   const template = Template.fromStack(new PipelinesStack(app, 'Parity', { spec, project: 'lambda-pipelines', images: {} })).toJSON();
-  const names = { buckets: t.buckets.map((b) => b.name), tables: t.tables.map((x) => x.name), topics: t.topics.map((x) => x.name), queues: t.queues.map((q) => q.name), functions: t.functions.map((f) => f.name) };
+  const names = namesOf(spec);
   return { local: localShape(localPlan(t), servicePlan(spec), composeDocument(spec) as { services: Record<string, any> }), aws: templateShape(template as Parameters<typeof templateShape>[0], names), template };
 }
 
@@ -26,8 +31,9 @@ describe('parity: the local run and the CloudFormation template', () => {
     expect(aws).toEqual(local);
     // Not an empty comparison: the shapes hold the whole wiring.
     expect(Object.keys(local.mappings)).toHaveLength(4);
-    expect(local.subscriptions).toHaveLength(5);
-    expect(Object.keys(local.queues)).toHaveLength(9);
+    expect(local.subscriptions).toHaveLength(6);
+    expect(Object.keys(local.queues)).toHaveLength(11);
+    expect(local.schedules['report-schedule']).toMatchObject({ function: 'report', expression: 'cron(0 6 * * ? *)', timezone: 'UTC', deadLetterQueue: 'report-dlq' });
   });
 
   it('create the same topology from a test stack (short timeouts, fewer receives)', () => {
@@ -44,6 +50,7 @@ describe('parity: the local run and the CloudFormation template', () => {
     expect(count('AWS::SNS::Topic')).toBe(aws.topics.length);
     expect(count('AWS::Lambda::Function')).toBe(Object.keys(aws.functions).length);
     expect(count('AWS::DynamoDB::GlobalTable')).toBe(Object.keys(aws.tables).length);
+    expect(count('AWS::Scheduler::Schedule')).toBe(Object.keys(aws.schedules).length);
     expect(count('AWS::S3::Bucket')).toBe(aws.buckets.length + 1);
   });
 
@@ -53,8 +60,18 @@ describe('parity: the local run and the CloudFormation template', () => {
       (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(r.Properties.FunctionName).includes('FunctionNotify'),
     )!;
     esm.Properties.BatchSize = 7;
-    const t = topology(baseStack);
-    const aws = templateShape(template as never, { buckets: t.buckets.map((b) => b.name), tables: t.tables.map((x) => x.name), topics: t.topics.map((x) => x.name), queues: t.queues.map((q) => q.name), functions: t.functions.map((f) => f.name) });
+    const aws = templateShape(template as never, namesOf(baseStack));
     expect(aws.mappings['notify <- queue:notify-events']).not.toEqual(local.mappings['notify <- queue:notify-events']);
+  });
+
+  it('catches a difference: a schedule whose retry policy or event differs on one side', () => {
+    const { local, template } = renderings(baseStack);
+    const schedule = Object.values(template.Resources as Record<string, { Type: string; Properties: any }>).find((r) => r.Type === 'AWS::Scheduler::Schedule')!;
+    schedule.Properties.Target.RetryPolicy.MaximumRetryAttempts = 4;
+    schedule.Properties.Target.Input['Fn::Join'][1][0] = schedule.Properties.Target.Input['Fn::Join'][1][0].replace('Scheduled Event', 'Scheduled event');
+    const aws = templateShape(template as never, namesOf(baseStack));
+    expect(aws.schedules['report-schedule']).not.toEqual(local.schedules['report-schedule']);
+    expect(aws.schedules['report-schedule']!.maximumRetryAttempts).toBe(4);
+    expect((aws.schedules['report-schedule']!.input as Record<string, string>)['detail-type']).toBe('Scheduled event');
   });
 });

@@ -4,6 +4,7 @@
 // references become `kind:name:attribute`. infra/parity.test.ts fails on any difference.
 import type { LocalPlan } from '#stack/local';
 import { localArn } from '#stack/local';
+import { scheduledEvent } from '#stack/schedule';
 import type { ServicePlan } from '../bridge/service-plan';
 import { logicalId } from './pipelines-stack';
 
@@ -36,7 +37,22 @@ export interface Shape {
   /** `<function> <- queue:<name>` or `<function> <- table:<name>` */
   mappings: Record<string, MappingShape>;
   asyncInvokes: Record<string, { maximumRetryAttempts: number; maximumEventAgeInSeconds: number; onFailure: string }>;
+  schedules: Record<string, ScheduleShape>;
 }
+
+export interface ScheduleShape {
+  function: string;
+  expression: string;
+  timezone: string;
+  maximumRetryAttempts: number;
+  maximumEventAgeInSeconds: number;
+  deadLetterQueue: string;
+  /** The event sent, with what differs per run (id, time, schedule ARN, account, region) as placeholders. */
+  input: unknown;
+}
+
+/** Scheduler's context attributes, and the placeholders both sides' per-run values become. */
+const PER_RUN = { id: '<aws.scheduler.execution-id>', time: '<aws.scheduler.scheduled-time>', arn: '<aws.scheduler.schedule-arn>', account: '<account>', region: '<region>' };
 
 const sorted = <T>(xs: T[]): T[] => [...xs].sort();
 const subscription = (s: { topic: string; queue: string; raw: boolean; filterPolicy?: unknown }) => JSON.stringify(s);
@@ -114,15 +130,30 @@ export function localShape(plan: LocalPlan, service: ServicePlan, compose: { ser
     functions,
     mappings,
     asyncInvokes: Object.fromEntries(service.asyncInvokes.map((a) => [a.function, { maximumRetryAttempts: a.maximumRetryAttempts, maximumEventAgeInSeconds: a.maximumEventAgeInSeconds, onFailure: a.onFailure }])),
+    schedules: Object.fromEntries(
+      service.schedules.map((sc) => [
+        sc.name,
+        {
+          function: sc.function,
+          expression: sc.expression,
+          timezone: sc.timezone,
+          maximumRetryAttempts: sc.maximumRetryAttempts,
+          maximumEventAgeInSeconds: sc.maximumEventAgeInSeconds,
+          deadLetterQueue: sc.onFailure,
+          // The event the local service sends (bridge/esm/schedule-poller.ts builds it so).
+          input: { ...scheduledEvent(new Date(0), PER_RUN.arn, PER_RUN.id, PER_RUN.account, PER_RUN.region), time: PER_RUN.time },
+        },
+      ]),
+    ),
   };
 }
 
 type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, any> }> };
 
 /** What the CloudFormation template creates, for the resources named in the stack description. */
-export function templateShape(template: Template, names: { buckets: string[]; tables: string[]; topics: string[]; queues: string[]; functions: string[] }): Shape {
+export function templateShape(template: Template, names: { buckets: string[]; tables: string[]; topics: string[]; queues: string[]; functions: string[]; schedules: string[] }): Shape {
   const byLogicalId = new Map<string, string>();
-  for (const [kind, list] of [['bucket', names.buckets], ['table', names.tables], ['topic', names.topics], ['queue', names.queues], ['function', names.functions]] as const) {
+  for (const [kind, list] of [['bucket', names.buckets], ['table', names.tables], ['topic', names.topics], ['queue', names.queues], ['function', names.functions], ['schedule', names.schedules]] as const) {
     for (const name of list) byLogicalId.set(logicalId[kind](name), `${kind}:${name}`);
   }
   const nameOf = (ref: unknown, kind: string): string => {
@@ -140,7 +171,7 @@ export function templateShape(template: Template, names: { buckets: string[]; ta
   };
   const resources = Object.entries(template.Resources).map(([id, r]) => ({ id, type: r.Type, p: r.Properties ?? {} }));
   const of = (type: string) => resources.filter((r) => r.type === type && (type.startsWith('AWS::Lambda::E') || type === 'AWS::SNS::Subscription' || byLogicalId.has(r.id)));
-  const shape: Shape = { buckets: [], tables: {}, topics: [], queues: {}, subscriptions: [], notifications: [], functions: {}, mappings: {}, asyncInvokes: {} };
+  const shape: Shape = { buckets: [], tables: {}, topics: [], queues: {}, subscriptions: [], notifications: [], functions: {}, mappings: {}, asyncInvokes: {}, schedules: {} };
 
   for (const b of of('AWS::S3::Bucket')) {
     const bucket = byLogicalId.get(b.id)!.slice('bucket:'.length);
@@ -203,6 +234,25 @@ export function templateShape(template: Template, names: { buckets: string[]; ta
       maximumRetryAttempts: c.p.MaximumRetryAttempts,
       maximumEventAgeInSeconds: c.p.MaximumEventAgeInSeconds,
       onFailure: nameOf(c.p.DestinationConfig?.OnFailure?.Destination, 'queue'),
+    };
+  }
+  // The input is a Fn::Join of JSON text and the account/region references.
+  const inputOf = (input: unknown): unknown => {
+    const parts = (input as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join']?.[1] ?? [input];
+    const text = parts.map((p) => (typeof p === 'string' ? p : (p as { Ref?: string }).Ref === 'AWS::AccountId' ? PER_RUN.account : (p as { Ref?: string }).Ref === 'AWS::Region' ? PER_RUN.region : JSON.stringify(p))).join('');
+    return JSON.parse(text);
+  };
+  for (const sc of of('AWS::Scheduler::Schedule')) {
+    const retry = sc.p.Target?.RetryPolicy ?? {};
+    shape.schedules[byLogicalId.get(sc.id)!.slice('schedule:'.length)] = {
+      function: nameOf(sc.p.Target?.Arn, 'function'),
+      expression: sc.p.ScheduleExpression,
+      timezone: sc.p.ScheduleExpressionTimezone ?? 'UTC',
+      // Scheduler's defaults when the policy leaves them out: 185 retries, 24 hours.
+      maximumRetryAttempts: retry.MaximumRetryAttempts ?? 185,
+      maximumEventAgeInSeconds: retry.MaximumEventAgeInSeconds ?? 86_400,
+      deadLetterQueue: nameOf(sc.p.Target?.DeadLetterConfig?.Arn, 'queue'),
+      input: inputOf(sc.p.Target?.Input),
     };
   }
   shape.buckets.sort();

@@ -3,8 +3,9 @@
 // infra/parity.test.ts fails on any difference between the two.
 //   buckets, tables (streams, PITR), topics, queues + DLQs, subscriptions with filter policies,
 //   one DockerImageFunction per function pinned to its pushed digest, its mappings, its async
-//   failure destination, least-privilege IAM from grants, a log group with retention.
-import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type CfnResource, type StackProps } from 'aws-cdk-lib';
+//   failure destination, its EventBridge Scheduler schedules, least-privilege IAM from grants, a
+//   log group with retention.
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, TimeZone, Validations, type CfnResource, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,11 +14,14 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { isRef, type EnvValue, type FunctionSpec, type ResourceRef, type StackSpec } from '#stack/model';
+import { scheduledEvent } from '#stack/schedule';
 import { OBJECT_CREATED, topology, type KeyFilterPolicy } from '#stack/topology';
 import type { PushedImage } from './images';
 
@@ -28,6 +32,7 @@ export const logicalId = {
   topic: (name: string) => `Topic${pascal(name)}`,
   queue: (name: string) => `Queue${pascal(name)}`,
   function: (name: string) => `Function${pascal(name)}`,
+  schedule: (name: string) => `Schedule${pascal(name)}`,
 };
 
 export function pascal(name: string): string {
@@ -212,7 +217,7 @@ export class PipelinesStack extends Stack {
         logicalId.function(fn.name),
       );
       this.functions.set(fn.name, handler);
-      this.grant(fn, handler, buckets, tables, topics);
+      this.grant(fn, handler, buckets, tables, topics, new Set(props.spec.tables.filter((x) => x.indexes?.length).map((x) => x.name)));
 
       for (const m of t.mappings.filter((x) => x.function === fn.name)) {
         if (m.kind === 'sqs') {
@@ -244,6 +249,38 @@ export class PipelinesStack extends Stack {
         maxEventAge: Duration.seconds(asyncSpec.maximumEventAgeInSeconds),
         onFailure: new destinations.SqsDestination(queues.get(asyncSpec.onFailure)!),
       });
+      for (const sch of t.schedules.filter((x) => x.function === fn.name)) {
+        // EventBridge Scheduler invokes the function asynchronously with the scheduled-event shape
+        // the local Lambda service sends (stack/schedule.ts); its retry policy covers the invoke
+        // itself, the function's own failures follow the async invoke configuration above.
+        // Its own role, as each function has: Scheduler may invoke this function and write to its DLQ.
+        const schedulerRole = new iam.Role(this, `Role${pascal(sch.name)}`, {
+          assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } }),
+          description: `Lets EventBridge Scheduler invoke ${fn.name} (${sch.name})`,
+        });
+        Validations.of(schedulerRole).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${logicalId.function(fn.name)}.Arn>:*]`,
+          reason: `The LambdaInvoke target's grant: ${fn.name} and its versions, no other function.`,
+        });
+        named(
+          new scheduler.Schedule(this, logicalId.schedule(sch.name), {
+            description: `${sch.expression} ${sch.timezone} -> ${fn.name}`,
+            schedule: scheduler.ScheduleExpression.expression(sch.expression, TimeZone.of(sch.timezone)),
+            target: new schedulerTargets.LambdaInvoke(handler, {
+              role: schedulerRole,
+              retryAttempts: sch.maximumRetryAttempts,
+              maxEventAge: Duration.seconds(sch.maximumEventAgeInSeconds),
+              deadLetterQueue: queues.get(sch.onFailure)!,
+              // The one event shape, with Scheduler's context attributes where each run differs.
+              input: scheduler.ScheduleTargetInput.fromObject({
+                ...scheduledEvent(new Date(0), scheduler.ContextAttribute.scheduleArn, scheduler.ContextAttribute.executionId, Aws.ACCOUNT_ID, Aws.REGION),
+                time: scheduler.ContextAttribute.scheduledTime,
+              }),
+            }),
+          }),
+          logicalId.schedule(sch.name),
+        );
+      }
       new CfnOutput(this, `${pascal(fn.name)}FunctionName`, { value: handler.functionName, description: `${fn.name}: ${fn.description}` });
     }
     for (const [name, bucket] of buckets) new CfnOutput(this, `${pascal(name)}BucketName`, { value: bucket.bucketName });
@@ -259,6 +296,7 @@ export class PipelinesStack extends Stack {
     buckets: Map<string, s3.Bucket>,
     tables: Map<string, dynamodb.TableV2>,
     topics: Map<string, sns.Topic>,
+    indexed: ReadonlySet<string>,
   ): void {
     const refs: ResourceRef[] = Object.values(fn.environment).filter(isRef);
     // The objects an S3 trigger announces are the function's to read.
@@ -286,6 +324,7 @@ export class PipelinesStack extends Stack {
         if (ref.access === 'read') table.grantReadData(handler);
         else if (ref.access === 'write') table.grantWriteData(handler);
         else table.grantReadWriteData(handler);
+        if (indexed.has(ref.name)) acknowledge(`Resource::<${logicalId.table(ref.name)}.Arn>/index/*`, `CDK's grant on table ${ref.name} covers its own indexes (${fn.name} queries them by name).`);
       } else {
         topics.get(ref.name)!.grantPublish(handler);
       }

@@ -26,7 +26,7 @@ function permissions(fn: string): Record<string, string[]> {
 
 describe('the CloudFormation template', () => {
   it('has one container-image function per function, pinned to the pushed digest (a placeholder until pushed)', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 4);
+    template.resourceCountIs('AWS::Lambda::Function', 5);
     template.hasResourceProperties('AWS::Lambda::Function', {
       PackageType: 'Image',
       Code: { ImageUri: { 'Fn::Join': ['', Match.arrayWith([`/lambda-pipelines/thumbnail@${DIGEST}`])] } },
@@ -95,15 +95,17 @@ describe('the CloudFormation template', () => {
     // CDK's read grant: the objects under images/ and the bucket itself (listing).
     expect(thumbnail['s3:GetObject*']).toEqual(['{Fn::GetAtt:[BucketUploads,Arn]}', '{Fn::Join:[,[{Fn::GetAtt:[BucketUploads,Arn]},/images/*]]}']);
     expect(thumbnail['s3:PutObject']).toEqual(['{Fn::Join:[,[{Fn::GetAtt:[BucketThumbnails,Arn]},/*]]}']);
-    expect(thumbnail['dynamodb:PutItem']).toEqual(['{Fn::GetAtt:[TableProcessingLog,Arn]}']);
-    expect(thumbnail['dynamodb:GetItem']).toEqual(['{Fn::GetAtt:[TableProcessingLog,Arn]}']);
+    // The processing log's grant covers its by-day index too (CDK's table grants include the indexes).
+    const processingLog = ['{Fn::GetAtt:[TableProcessingLog,Arn]}', '{Fn::Join:[,[{Fn::GetAtt:[TableProcessingLog,Arn]},/index/*]]}'];
+    expect(thumbnail['dynamodb:PutItem']).toEqual(processingLog);
+    expect(thumbnail['dynamodb:GetItem']).toEqual(processingLog);
     expect(thumbnail['sns:Publish']).toBeUndefined();
     expect(thumbnail['sqs:ReceiveMessage']).toEqual(['{Fn::GetAtt:[QueueThumbnailEvents,Arn]}']);
 
     const csv = permissions('CsvImport');
     expect(csv['s3:PutObject']).toEqual(['{Fn::Join:[,[{Fn::GetAtt:[BucketUploads,Arn]},/reports/*]]}']);
-    expect(csv['dynamodb:BatchWriteItem']).toEqual(['{Fn::GetAtt:[TableDebianReleases,Arn]}', '{Fn::GetAtt:[TableImportedRows,Arn]}', '{Fn::GetAtt:[TableProcessingLog,Arn]}']);
-    expect(csv['dynamodb:Scan']).toEqual(['{Fn::GetAtt:[TableProcessingLog,Arn]}']);
+    expect(csv['dynamodb:BatchWriteItem']).toEqual(['{Fn::GetAtt:[TableDebianReleases,Arn]}', '{Fn::GetAtt:[TableImportedRows,Arn]}', ...processingLog]);
+    expect(csv['dynamodb:Scan']).toEqual(processingLog);
 
     const notify = permissions('Notify');
     expect(notify['sns:Publish']).toEqual(['{Ref:TopicUploadNotifications}']);
@@ -114,6 +116,30 @@ describe('the CloudFormation template', () => {
     expect(audit['dynamodb:GetRecords']).toEqual(['{Fn::GetAtt:[TableProcessingLog,StreamArn]}']);
     expect(audit['sqs:SendMessage']).toEqual(['{Fn::GetAtt:[QueueAuditDlq,Arn]}']);
     expect(Object.keys(audit).some((a) => a.startsWith('s3:'))).toBe(false);
+
+    // report: reads the log (no write), writes only under daily/ of the reports bucket.
+    const report = permissions('Report');
+    expect(report['dynamodb:Query']).toEqual(expect.arrayContaining(processingLog));
+    expect(report['dynamodb:PutItem']).toEqual(['{Fn::GetAtt:[TableReportRuns,Arn]}']);
+    expect(report['s3:PutObject']).toEqual(['{Fn::Join:[,[{Fn::GetAtt:[BucketReports,Arn]},/daily/*]]}']);
+    expect(report['sns:Publish']).toEqual(['{Ref:TopicDailyReports}']);
+  });
+
+  it('runs the report on an EventBridge Scheduler schedule, with a retry policy and the function\'s DLQ', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 6 * * ? *)',
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: { 'Fn::GetAtt': ['FunctionReport', 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['QueueReportDlq', 'Arn'] } },
+        Input: Match.anyValue(),
+      },
+    });
+    const role = permissions('ReportSchedule');
+    expect(role['lambda:InvokeFunction']).toEqual(['{Fn::GetAtt:[FunctionReport,Arn]}', '{Fn::Join:[,[{Fn::GetAtt:[FunctionReport,Arn]},:*]]}']);
+    expect(role['sqs:SendMessage']).toEqual(['{Fn::GetAtt:[QueueReportDlq,Arn]}']);
   });
 
   it('uses no AWS managed policy: logs go to each function\'s own log group with a retention', () => {

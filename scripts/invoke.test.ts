@@ -1,10 +1,18 @@
-import { eventFile, objectsNamed } from './invoke';
+import { eventFile, eventFor, objectsNamed } from './invoke';
 
 describe('make invoke', () => {
   it('sends the first sample event of the function unless EVENT names a file', () => {
     expect(eventFile('notify', undefined)).toBe('functions/notify/events/s3-put-batch.json');
     expect(eventFile('notify', 'functions/notify/events/s3-put-image.json')).toBe('functions/notify/events/s3-put-image.json');
     expect(() => eventFile('notify', 'nope.json')).toThrow('EVENT=nope.json does not exist');
+  });
+
+  it('sends a function on a schedule the event its schedule would send now, unless EVENT names a file', () => {
+    const now = new Date('2026-11-24T12:34:56.789Z');
+    const { label, payload } = eventFor('report', undefined, now);
+    expect(label).toBe('the scheduled event of report-schedule for now (2026-11-24T12:34:56Z)');
+    expect(JSON.parse(payload.toString())).toMatchObject({ 'detail-type': 'Scheduled Event', source: 'aws.scheduler', time: '2026-11-24T12:34:56Z', resources: ['arn:aws:scheduler:us-east-1:000000000000:schedule/default/report-schedule'] });
+    expect(eventFor('report', 'functions/report/events/scheduled-event.json').label).toBe('functions/report/events/scheduled-event.json');
   });
 
   it('finds the objects an event names, in S3 events and in SQS messages carrying them', () => {

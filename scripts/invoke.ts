@@ -1,12 +1,17 @@
 // `make invoke FUNCTION=name [EVENT=file.json]`: one direct invocation of a running function through
 // the local Lambda service's Invoke API, as `sam local invoke` does but on the warm containers of
 // `make up`. Prints the response, the duration and the function's own log lines for the request.
-// Without EVENT it sends the first sample of functions/<name>/events/.
+// Without EVENT it sends the first sample of functions/<name>/events/, or for a function on a
+// schedule, the scheduled event of "now" (what its schedule would send at this instant).
+import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { functions } from '#stack';
+import { functions, stack } from '#stack';
+import { scheduleArn } from '#stack/local';
+import { scheduledEvent } from '#stack/schedule';
+import { topology } from '#stack/topology';
 import { BRIDGE_PORT } from '../bridge/addresses';
 import { compose } from './compose';
 import { destroyClients, localClients } from './local-clients';
@@ -23,6 +28,17 @@ export function eventFile(fn: string, given: string | undefined): string {
   const samples = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
   if (samples.length === 0) throw new InvokeError(`functions/${fn}/events/ has no sample event: give one with EVENT=file.json`);
   return join(dir, samples[0]!);
+}
+
+/** What to send: EVENT, else for a function on a schedule its event for now, else the first sample. */
+export function eventFor(fn: string, given: string | undefined, now = new Date()): { label: string; payload: Buffer } {
+  const schedule = topology(stack).schedules.find((s) => s.function === fn);
+  if (!given && schedule) {
+    const event = scheduledEvent(now, scheduleArn(schedule.name), randomUUID());
+    return { label: `the scheduled event of ${schedule.name} for now (${event.time})`, payload: Buffer.from(JSON.stringify(event)) };
+  }
+  const file = eventFile(fn, given);
+  return { label: file, payload: readFileSync(file) };
 }
 
 /** The S3 objects an event names (bare S3 events and SQS messages carrying them). */
@@ -43,9 +59,10 @@ export function objectsNamed(event: unknown): Array<{ bucket: string; key: strin
 }
 
 /** The function's log lines of one request, from its containers (compose keeps them). */
-function logLines(fn: string, requestId: string, since: Date): string[] {
+function logLines(fn: string, requestId: string): string[] {
   try {
-    const out = compose(['logs', '--no-color', '--since', since.toISOString(), fn]);
+    // The last lines of each container (docker-compose v1 has no --since); the request id picks ours.
+    const out = compose(['logs', '--no-color', '--tail', '1000', fn]);
     return out.split('\n').filter((l) => l.includes(requestId)).map((l) => l.replace(/^[^|]*\|\s?/, ''));
   } catch {
     return [];
@@ -55,8 +72,7 @@ function logLines(fn: string, requestId: string, since: Date): string[] {
 async function main(): Promise<void> {
   const fn = process.env.FUNCTION ?? '';
   if (!functions.some((f) => f.name === fn)) throw new InvokeError(`FUNCTION=${fn || '(empty)'} is not a function of the stack: use one of ${functions.map((f) => f.name).join(', ')}`);
-  const file = eventFile(fn, process.env.EVENT);
-  const payload = readFileSync(file);
+  const { label: file, payload } = eventFor(fn, process.env.EVENT);
   let event: unknown;
   try {
     event = JSON.parse(payload.toString('utf8'));
@@ -75,7 +91,6 @@ async function main(): Promise<void> {
 
   const lambda = new LambdaClient({ endpoint: process.env.BRIDGE_URL ?? `http://127.0.0.1:${BRIDGE_PORT}`, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
   console.log(`==> invoke ${fn} with ${file}`);
-  const since = new Date(Date.now() - 1000);
   const started = performance.now();
   let out;
   try {
@@ -97,7 +112,7 @@ async function main(): Promise<void> {
   }
   console.log(`status ${out.StatusCode}${out.FunctionError ? `, function error (${out.FunctionError})` : ''}, ${elapsed.toFixed(0)} ms round trip`);
   console.log(`response:\n${pretty}`);
-  const lines = requestId ? logLines(fn, requestId, since) : [];
+  const lines = requestId ? logLines(fn, requestId) : [];
   console.log(`log (${fn}, request ${requestId || 'unknown'}):`);
   for (const line of lines) console.log(`  ${line}`);
   if (report) console.log(`  ${report}`);

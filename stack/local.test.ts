@@ -10,7 +10,7 @@ describe('the local plan bootstrap applies', () => {
     expect(localEnvironment(baseStack.functions[2]!)).toMatchObject({ PROCESSING_LOG_TABLE: 'processing-log', IMPORT_TABLE__PEOPLE: 'imported-rows', IMPORT_TABLE__DEBIAN_RELEASES: 'debian-releases', REPORT_BUCKET: 'uploads' });
   });
 
-  it('points the uploads bucket at its fan-out topic, one rule per prefix, and the thumbnails bucket at nothing', () => {
+  it('points the uploads bucket at its fan-out topic, one rule per prefix, and the other buckets at nothing', () => {
     expect(plan.notifications).toEqual([
       {
         bucket: 'uploads',
@@ -20,6 +20,7 @@ describe('the local plan bootstrap applies', () => {
         ],
       },
       { bucket: 'thumbnails', topicConfigurations: [] },
+      { bucket: 'reports', topicConfigurations: [] },
     ]);
     expect(JSON.parse(plan.topics.find((t) => t.name === 'uploads-object-created')!.policy!).Statement[0]).toMatchObject({
       Principal: { Service: 's3.amazonaws.com' },

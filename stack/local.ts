@@ -15,6 +15,7 @@ export const localArn = (service: 'sns' | 'sqs' | 'lambda', resource: string): s
 export const topicArn = (name: string): string => localArn('sns', name);
 export const queueArn = (name: string): string => localArn('sqs', name);
 export const functionArn = (name: string): string => localArn('lambda', `function:${name}`);
+export const scheduleArn = (name: string): string => `arn:aws:scheduler:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:schedule/default/${name}`;
 export const bucketArn = (name: string): string => `arn:aws:s3:::${name}`;
 
 /** An environment value as a container sees it locally: resources by their LocalStack names. */

@@ -17,12 +17,13 @@ const problems = (s: StackSpec): string => {
 };
 
 describe('the stack description', () => {
-  it('is valid as written: four functions, each with its triggers', () => {
+  it('is valid as written: five functions, each with its triggers', () => {
     expect(baseStack.functions.map((f) => [f.name, f.triggers.map((t) => t.type)])).toEqual([
       ['thumbnail', ['s3']],
       ['notify', ['s3']],
       ['csv-import', ['s3']],
       ['audit', ['dynamodb-stream']],
+      ['report', ['schedule']],
     ]);
   });
 
@@ -38,6 +39,10 @@ describe('the stack description', () => {
     ['a reserved variable', (s) => (s.functions[1]!.environment.AWS_REGION = 'eu-west-1'), 'environment variable AWS_REGION is reserved by Lambda'],
     ['a function declared twice', (s) => s.functions.push(structuredClone(s.functions[0]!)), 'function "thumbnail" is declared twice'],
     ['retries out of range', (s) => ((s.functions[3]!.triggers[0] as any).maximumRetryAttempts = -2), 'maximumRetryAttempts -2 is outside -1-10000'],
+    ['a malformed schedule', (s) => ((s.functions[4]!.triggers[0] as any).expression = 'cron(0 6 * * * *)'), 'function "report" trigger 1 (schedule): cron(0 6 * * * *): exactly one of day-of-month (*) and day-of-week (*) must be ?'],
+    ['a schedule minute out of range', (s) => ((s.functions[4]!.triggers[0] as any).expression = 'cron(60 6 * * ? *)'), 'function "report" trigger 1 (schedule): cron(60 6 * * ? *): minutes 60 is outside 0-59'],
+    ['an unknown time zone', (s) => ((s.functions[4]!.triggers[0] as any).timezone = 'Europe/Atlantis'), 'time zone "Europe/Atlantis" is not an IANA time zone name'],
+    ['schedule retries out of range', (s) => ((s.functions[4]!.triggers[0] as any).maximumRetryAttempts = 186), 'maximumRetryAttempts 186 is outside 0-185'],
   ])('refuses %s with a sentence naming the function and the field', (_what, change, message) => {
     expect(problems(mutate(change))).toContain(message);
   });

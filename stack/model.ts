@@ -4,6 +4,7 @@
 // `defineStack` validates a description once, when it loads, and explains every mistake in a
 // sentence naming the resource and the field.
 import { parseDatasets, tableVariable, type DatasetInput, type TableKeys } from '../functions/csv-import/datasets';
+import { checkTimezone, parseSchedule } from './schedule';
 
 export type Access = 'read' | 'write' | 'read-write';
 
@@ -100,7 +101,23 @@ export interface DynamoStreamTrigger {
   reportBatchItemFailures: boolean;
 }
 
-export type Trigger = S3Trigger | DynamoStreamTrigger;
+/**
+ * A schedule (EventBridge Scheduler on AWS, the local Lambda service locally) invoking the function
+ * asynchronously with a scheduled event; what keeps failing goes to the function's DLQ.
+ */
+export interface ScheduleTrigger {
+  type: 'schedule';
+  /** `cron(minutes hours day-of-month month day-of-week year)` or `rate(1 day)`, as AWS writes them. */
+  expression: string;
+  /** The IANA time zone the cron fields are in (DST included). */
+  timezone: string;
+  /** The schedule's retry policy: MaximumRetryAttempts (0-185). */
+  maximumRetryAttempts: number;
+  /** MaximumEventAgeInSeconds (60-86400). */
+  maximumEventAgeInSeconds: number;
+}
+
+export type Trigger = S3Trigger | DynamoStreamTrigger | ScheduleTrigger;
 
 /** What Lambda does with an asynchronous (Event) invocation that fails: retries, then the DLQ. */
 export interface AsyncInvokeConfig {
@@ -218,6 +235,17 @@ function checkStreamTrigger(problems: string[], where: string, t: DynamoStreamTr
   );
 }
 
+function checkScheduleTrigger(problems: string[], where: string, t: ScheduleTrigger): void {
+  try {
+    checkTimezone(t.timezone);
+    parseSchedule(t.expression, t.timezone);
+  } catch (error) {
+    problems.push(`${where}: ${(error as Error).message}`);
+  }
+  check(problems, inRange(t.maximumRetryAttempts, 0, 185), `${where}: maximumRetryAttempts ${t.maximumRetryAttempts} is outside 0-185`);
+  check(problems, inRange(t.maximumEventAgeInSeconds, 60, 86_400), `${where}: maximumEventAgeInSeconds ${t.maximumEventAgeInSeconds} is outside 60-86400`);
+}
+
 function checkFunction(problems: string[], fn: FunctionSpec, stack: StackSpec): void {
   const at = `function "${fn.name}"`;
   check(problems, inRange(fn.timeoutSeconds, 1, 900), `${at}: timeoutSeconds ${fn.timeoutSeconds} is outside Lambda's 1-900`);
@@ -241,7 +269,8 @@ function checkFunction(problems: string[], fn: FunctionSpec, stack: StackSpec): 
   for (const [index, trigger] of fn.triggers.entries()) {
     const where = `${at} trigger ${index + 1} (${trigger.type})`;
     if (trigger.type === 's3') checkS3Trigger(problems, where, fn, trigger, stack);
-    else checkStreamTrigger(problems, where, trigger, stack);
+    else if (trigger.type === 'dynamodb-stream') checkStreamTrigger(problems, where, trigger, stack);
+    else checkScheduleTrigger(problems, where, trigger);
   }
 }
 
@@ -290,7 +319,7 @@ export interface StackOverrides {
     string,
     Partial<Pick<FunctionSpec, 'timeoutSeconds' | 'memoryMb'>> & {
       environment?: Record<string, string>;
-      triggers?: Array<Record<string, number | boolean | string[]> | null>;
+      triggers?: Array<Record<string, number | boolean | string | string[]> | null>;
       asyncInvoke?: Partial<AsyncInvokeConfig>;
     }
   >;

@@ -5,6 +5,7 @@
 //   AWS   (infra/): a CDK app synthesizes the same as CloudFormation (`make synth`, `make deploy`).
 // The wiring between them (S3 -> SNS -> SQS per function -> mapping) is derived in topology.ts.
 // Adding a function = a folder under functions/<name>/ and one entry in `functions` below.
+import { BY_DAY_INDEX } from '../functions/shared/processing-log';
 import { bucket, datasetEnvironment, defineStack, overridesFromEnv, table, topic, type DatasetSpec, type FunctionSpec, type StackSpec, type TableSpec } from './model';
 
 /** Prefixes of the uploads bucket that mean something to the pipelines. */
@@ -19,9 +20,12 @@ export const prefixes = {
 const asyncInvoke = { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 21_600 };
 
 const tables: TableSpec[] = [
-  { name: 'processing-log', partitionKey: 'pk', sortKey: 'sk', stream: 'NEW_IMAGE' },
+  // by-day lists the log by time (the report, the API) without a Scan: partition = UTC date.
+  { name: 'processing-log', partitionKey: 'pk', sortKey: 'sk', stream: 'NEW_IMAGE', indexes: [{ name: BY_DAY_INDEX, partitionKey: 'day', sortKey: 'createdAt' }] },
   { name: 'imported-rows', partitionKey: 'id' },
   { name: 'debian-releases', partitionKey: 'series' },
+  // One marker per report period: the summary of a day goes out once however often it runs.
+  { name: 'report-runs', partitionKey: 'period' },
 ];
 
 /**
@@ -51,12 +55,13 @@ const datasets: DatasetSpec[] = [
 ];
 
 export const baseStack: StackSpec = defineStack({
-  buckets: [{ name: 'uploads' }, { name: 'thumbnails' }],
+  buckets: [{ name: 'uploads' }, { name: 'thumbnails' }, { name: 'reports' }],
   tables,
   datasets,
   topics: [
     { name: 'upload-notifications', inbox: true },
     { name: 'processing-alerts', inbox: true },
+    { name: 'daily-reports', inbox: true },
   ],
   functions: [
     {
@@ -126,6 +131,26 @@ export const baseStack: StackSpec = defineStack({
           reportBatchItemFailures: true,
         },
       ],
+      asyncInvoke,
+    },
+    {
+      name: 'report',
+      description: 'Writes the daily report (JSON and CSV) of the processing log and sends its summary',
+      timeoutSeconds: 120,
+      memoryMb: 512,
+      environment: {
+        PROCESSING_LOG_TABLE: table('processing-log').name('read'),
+        PROCESSING_LOG_INDEX: BY_DAY_INDEX,
+        REPORTS_BUCKET: bucket('reports').name('write', 'daily/*'),
+        REPORT_PREFIX: 'daily/',
+        REPORT_RUNS_TABLE: table('report-runs').name('read-write'),
+        REPORT_TOPIC_ARN: topic('daily-reports').arn(),
+        REPORT_PERIOD_HOURS: '24',
+        REPORT_FUNCTIONS: 'thumbnail,csv-import',
+      },
+      // Every morning at 06:00 UTC, the report of the 24 hours before. A run that fails is retried
+      // by the schedule, then lands in the function's DLQ.
+      triggers: [{ type: 'schedule', expression: 'cron(0 6 * * ? *)', timezone: 'UTC', maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 }],
       asyncInvoke,
     },
   ],

@@ -51,6 +51,7 @@ describe('the topology both targets build', () => {
       ['notify', 2, 'notify-dlq'],
       ['csv-import', 2, 'csv-import-dlq'],
       ['audit', 2, 'audit-dlq'],
+      ['report', 2, 'report-dlq'],
     ]);
   });
 
@@ -58,6 +59,13 @@ describe('the topology both targets build', () => {
     expect(t.subscriptions.filter((s) => !s.rawMessageDelivery)).toEqual([
       { topic: 'upload-notifications', queue: 'upload-notifications-inbox', rawMessageDelivery: false },
       { topic: 'processing-alerts', queue: 'processing-alerts-inbox', rawMessageDelivery: false },
+      { topic: 'daily-reports', queue: 'daily-reports-inbox', rawMessageDelivery: false },
+    ]);
+  });
+
+  it('runs the report on its schedule, what cannot be handed over going to its DLQ', () => {
+    expect(t.schedules).toEqual([
+      { name: 'report-schedule', function: 'report', expression: 'cron(0 6 * * ? *)', timezone: 'UTC', maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600, onFailure: 'report-dlq' },
     ]);
   });
 });

@@ -76,6 +76,18 @@ export interface StreamMapping {
 
 export type EventSourceMapping = SqsMapping | StreamMapping;
 
+/** A schedule invoking a function asynchronously; its failures to the function's DLQ. */
+export interface ScheduleSpec {
+  /** `<function>-schedule` (then -2, -3... for more): the schedule's name on both targets. */
+  name: string;
+  function: string;
+  expression: string;
+  timezone: string;
+  maximumRetryAttempts: number;
+  maximumEventAgeInSeconds: number;
+  onFailure: string;
+}
+
 export interface AsyncInvokeSpec {
   function: string;
   maximumRetryAttempts: number;
@@ -94,6 +106,7 @@ export interface Topology {
   subscriptions: SubscriptionSpec[];
   mappings: EventSourceMapping[];
   asyncInvokes: AsyncInvokeSpec[];
+  schedules: ScheduleSpec[];
   functions: FunctionSpec[];
 }
 
@@ -134,6 +147,7 @@ export function topology(stack: StackSpec): Topology {
     subscriptions.push({ topic: t.name, queue: inboxQueueName(t.name), rawMessageDelivery: false });
   }
   const mappings: EventSourceMapping[] = [];
+  const schedules: ScheduleSpec[] = [];
   for (const fn of stack.functions) {
     queues.push({ name: dlqName(fn), visibilityTimeoutSeconds: INBOX_VISIBILITY_SECONDS, retentionSeconds: DLQ_RETENTION_SECONDS });
     for (const trigger of fn.triggers) {
@@ -153,6 +167,17 @@ export function topology(stack: StackSpec): Topology {
           batchSize: trigger.batchSize,
           maximumBatchingWindowInSeconds: trigger.maximumBatchingWindowInSeconds,
           reportBatchItemFailures: trigger.reportBatchItemFailures,
+        });
+      } else if (trigger.type === 'schedule') {
+        const n = schedules.filter((s) => s.function === fn.name).length;
+        schedules.push({
+          name: `${fn.name}-schedule${n === 0 ? '' : `-${n + 1}`}`,
+          function: fn.name,
+          expression: trigger.expression,
+          timezone: trigger.timezone,
+          maximumRetryAttempts: trigger.maximumRetryAttempts,
+          maximumEventAgeInSeconds: trigger.maximumEventAgeInSeconds,
+          onFailure: dlqName(fn),
         });
       } else {
         mappings.push({
@@ -180,6 +205,7 @@ export function topology(stack: StackSpec): Topology {
     subscriptions,
     mappings,
     asyncInvokes: stack.functions.map((fn) => ({ function: fn.name, ...fn.asyncInvoke, onFailure: dlqName(fn) })),
+    schedules,
     functions: stack.functions,
   };
 }

@@ -1,6 +1,6 @@
 // Where a stream event source mapping resumes after a restart of the local Lambda service: per
 // shard, the sequence number of the last record handed on (or "done" for a closed shard read to
-// its end). Kept in a DynamoDB table in LocalStack, so a restarted service replays nothing, and
+// its end); and for a schedule, the last time it fired. Kept in a DynamoDB table in LocalStack, so a restarted service replays nothing, and
 // the checkpoints go away with the data they point into.
 import {
   CreateTableCommand,
@@ -16,6 +16,8 @@ export interface Checkpoint {
   sequenceNumber?: string;
   /** The shard is closed and was read to its end: its children may start. */
   done?: boolean;
+  /** A schedule's last fire time (ISO 8601), handed over or sent to its DLQ. */
+  lastFiredAt?: string;
 }
 
 export interface CheckpointStore {
@@ -68,7 +70,11 @@ export class DynamoCheckpointStore implements CheckpointStore {
       new GetItemCommand({ TableName: this.table, Key: { mapping: { S: mapping }, shardId: { S: shardId } }, ConsistentRead: true }),
     );
     if (!Item) return undefined;
-    return { ...(Item.sequenceNumber?.S && { sequenceNumber: Item.sequenceNumber.S }), ...(Item.done?.BOOL && { done: true }) };
+    return {
+      ...(Item.sequenceNumber?.S && { sequenceNumber: Item.sequenceNumber.S }),
+      ...(Item.done?.BOOL && { done: true }),
+      ...(Item.lastFiredAt?.S && { lastFiredAt: Item.lastFiredAt.S }),
+    };
   }
 
   async put(mapping: string, shardId: string, checkpoint: Checkpoint): Promise<void> {
@@ -81,6 +87,7 @@ export class DynamoCheckpointStore implements CheckpointStore {
           shardId: { S: shardId },
           ...(checkpoint.sequenceNumber && { sequenceNumber: { S: checkpoint.sequenceNumber } }),
           done: { BOOL: checkpoint.done === true },
+          ...(checkpoint.lastFiredAt && { lastFiredAt: { S: checkpoint.lastFiredAt } }),
           updatedAt: { S: new Date().toISOString() },
         },
       }),

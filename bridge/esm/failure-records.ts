@@ -3,7 +3,9 @@
 // redrive policy moves the message itself to the DLQ):
 // - an Event invocation whose retries ran out: the request and the error;
 // - a stream batch given up on: DDBStreamBatchInfo, which names the records (shard, sequence
-//   numbers) but does not carry them.
+//   numbers) but does not carry them;
+// - a schedule's fire time that could not be handed to the function (EventBridge Scheduler's
+//   dead-letter event: the event itself, the error in message attributes).
 import { capText } from '#shared/bounded';
 import type { FunctionError, InvocationResult } from '../function-runtime';
 
@@ -57,7 +59,6 @@ export interface StreamFailureRecord {
   };
 }
 
-export type FailureRecord = AsyncFailureRecord | StreamFailureRecord;
 
 const parseJson = (payload: Buffer): unknown => {
   try {
@@ -137,5 +138,37 @@ export function streamFailureRecord(options: {
     },
   };
 }
+
+/** Scheduler's dead-letter event: the body is the target's input, the rest is in message attributes. */
+export interface ScheduleDeadLetter {
+  body: string;
+  attributes: Record<string, string>;
+}
+
+export function scheduleDeadLetter(options: {
+  event: Buffer;
+  error: unknown;
+  condition: 'MaximumRetryAttempts' | 'MaximumEventAgeInSeconds';
+  retries: number;
+  scheduleArn: string;
+  targetArn: string;
+}): ScheduleDeadLetter {
+  const { event, error, condition, retries, scheduleArn, targetArn } = options;
+  return {
+    body: event.toString('utf8'),
+    attributes: {
+      ERROR_CODE: capText((error as Error)?.name ?? 'Error', 200),
+      ERROR_MESSAGE: capText(String((error as Error)?.message ?? error)),
+      EXHAUSTED_RETRY_CONDITION: condition,
+      RETRY_ATTEMPTS: String(retries),
+      SCHEDULE_ARN: scheduleArn,
+      TARGET_ARN: targetArn,
+    },
+  };
+}
+
+export type FailureRecord = AsyncFailureRecord | StreamFailureRecord | ScheduleDeadLetter;
+
+export const isDeadLetter = (record: FailureRecord): record is ScheduleDeadLetter => 'body' in record && 'attributes' in record;
 
 export type SendRecord = (queue: string, record: FailureRecord) => Promise<void>;

@@ -1,4 +1,5 @@
-// For each function, an event it completes without reaching AWS, and the response it must post:
+// For each function, an event it completes without reaching AWS, and the answer it must post (a
+// response, or for a function that cannot finish anything offline, the error it must report):
 // lets a test or a benchmark run an image with nothing but a Runtime API.
 export const s3Record = (bucket: string, key: string) => ({
   eventVersion: '2.1',
@@ -9,7 +10,9 @@ export const s3Record = (bucket: string, key: string) => ({
   s3: { s3SchemaVersion: '1.0', bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` }, object: { key, size: 10, eTag: 'e', sequencer: '01' } },
 });
 
-export const offlineCases: Record<string, { event: unknown; response: unknown }> = {
+export type OfflineCase = { event: unknown; response: unknown } | { event: unknown; error: { errorType: string; errorMessage: string } };
+
+export const offlineCases: Record<string, OfflineCase> = {
   // The recursion guard answers without touching S3.
   thumbnail: {
     event: { Records: [s3Record('thumbnails', 'images/a.jpg/128.webp')] },
@@ -25,4 +28,27 @@ export const offlineCases: Record<string, { event: unknown; response: unknown }>
     event: { Records: [{ eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: { status: { S: 'PROCESSED' } } } }] },
     response: { batchItemFailures: [] },
   },
+  // Every report reads DynamoDB: offline, a scheduled event with a bad time is refused before that.
+  report: {
+    event: { 'detail-type': 'Scheduled Event', source: 'aws.events', time: 'not a date' },
+    error: { errorType: 'InvalidEvent', errorMessage: 'the scheduled event\'s time is not a date: "not a date"' },
+  },
 };
+
+/** What the function must answer offline: its response, or `{errorType, errorMessage}`. */
+export const offlineAnswer = (name: string): unknown => {
+  const c = offlineCases[name]!;
+  return 'response' in c ? c.response : c.error;
+};
+
+/** Whether the offline answer is a function error (X-Amz-Function-Error: Unhandled). */
+export const offlineFails = (name: string): boolean => 'error' in offlineCases[name]!;
+
+/** An answer as a tool returned it, with an error reduced to its type and message (tools add a trace). */
+export function answerOf(body: unknown): unknown {
+  if (body && typeof body === 'object' && 'errorType' in body && 'errorMessage' in body) {
+    const { errorType, errorMessage } = body as { errorType: string; errorMessage: string };
+    return { errorType, errorMessage };
+  }
+  return body;
+}

@@ -11,7 +11,7 @@ import { Agent, request } from 'node:http';
 import { baseStack, findFunction } from '#stack';
 import { BRIDGE_PORT } from '../../bridge/addresses';
 import { imageOf } from '../../integration/support/docker';
-import { offlineCases } from '../../integration/support/offline-events';
+import { offlineAnswer, offlineCases } from '../../integration/support/offline-events';
 import { freePort } from '../../integration/support/registry';
 import { compose, COMPOSE_PROJECT } from '../compose';
 import { functionEnvironment } from '../generate-compose';
@@ -20,7 +20,7 @@ import { percentile, table, verdict } from './stats';
 
 const FUNCTION = 'audit';
 const EVENT = Buffer.from(JSON.stringify(offlineCases[FUNCTION]!.event));
-const EXPECTED = JSON.stringify(offlineCases[FUNCTION]!.response);
+const EXPECTED = JSON.stringify(offlineAnswer(FUNCTION));
 const cliEnv = { ...process.env, SAM_CLI_TELEMETRY: '0', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1', AWS_REGION: 'us-east-1' };
 
 export interface PeerOptions {
@@ -157,7 +157,7 @@ async function ours(options: PeerOptions): Promise<Figures> {
       await timedInvoke(lambda, FUNCTION);
       cold.push(performance.now() - started);
     }
-    const idleMemoryMb = residentMb([...composeContainers('bridge'), ...composeContainers('docker-proxy'), ...['thumbnail', 'notify', 'csv-import', 'audit'].flatMap(composeContainers)]);
+    const idleMemoryMb = residentMb([...composeContainers('bridge'), ...composeContainers('docker-proxy'), ...baseStack.functions.map((f) => f.name).flatMap(composeContainers)]);
     const one = await throughput(lambda, FUNCTION, options.throughputSeconds);
     compose(['up', '-d', '--no-deps', '--no-recreate', '--scale', `${FUNCTION}=4`, FUNCTION]);
     try {
