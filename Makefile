@@ -42,7 +42,7 @@ deps: node_modules ## Install the npm dependencies (npm ci)
 
 .PHONY: typecheck
 typecheck: node_modules ## Type-check all TypeScript (tsc --noEmit, strict)
-	npx tsc --noEmit
+	npx tsc --noEmit && npx tsc --noEmit -p functions/api/dashboard
 
 .PHONY: test-unit
 test-unit: typecheck ## Unit tests of the pure cores: no Docker, no network

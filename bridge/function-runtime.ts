@@ -7,6 +7,8 @@ export interface InvocationRequest {
   payload: Buffer;
   /** Lambda-Runtime-Trace-Id, Client-Context... passed through to the container as headers. */
   headers?: Record<string, string>;
+  /** The request id, when the caller already named it (a Function URL event carries it). */
+  requestId?: string;
 }
 
 export interface Invocation {
@@ -124,7 +126,7 @@ export class FunctionRuntime {
   /** Queues an invocation; resolves when a container finished it (or it failed or timed out). */
   invoke(request: InvocationRequest): Promise<InvocationResult> {
     return new Promise((resolve) => {
-      this.queue.push({ request, requestId: randomUUID(), enqueuedAt: this.now(), resolve });
+      this.queue.push({ request, requestId: request.requestId ?? randomUUID(), enqueuedAt: this.now(), resolve });
       this.dispatch();
     });
   }

@@ -5,10 +5,11 @@
 //   GET  /functions/{name}                 GetFunction
 //   GET  /functions/{name}/configuration   GetFunctionConfiguration
 //   GET  /event-source-mappings/           ListEventSourceMappings
+//   GET  /2021-10-31/functions/{name}/url  GetFunctionUrlConfig
 // Read-only control plane: what the stack description declares, as AWS would describe it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FunctionSpec } from '#stack/model';
-import type { EventSourceMapping } from '#stack/topology';
+import type { EventSourceMapping, FunctionUrlConfig } from '#stack/topology';
 import type { FunctionRuntime, InvocationResult } from './function-runtime';
 import { MAX_PAYLOAD_BYTES, readBody, send } from './http-util';
 
@@ -22,6 +23,9 @@ export interface InvokeApiDeps {
   /** The function's environment as its containers get it. */
   environment: (fn: FunctionSpec) => Record<string, string>;
   imageUri: (fn: FunctionSpec) => string;
+  /** The stack's Function URLs, and where each is served. */
+  urls?: readonly FunctionUrlConfig[];
+  urlOf?: (fn: string) => string;
   /** Stores an Event invocation durably; resolves with its request id (then the 202 is due). */
   invokeEvent: (runtime: FunctionRuntime, payload: Buffer) => Promise<string>;
   /** The largest Event payload accepted. */
@@ -111,6 +115,31 @@ export function invokeApiHandler(deps: InvokeApiDeps) {
       const only = url.searchParams.get('FunctionName');
       const mappings = deps.mappings.filter((m) => !only || m.function === functionNameFrom(only));
       return send(res, 200, { EventSourceMappings: mappings.map((m) => eventSourceMappingConfiguration(m, deps)) });
+    }
+    const urlConfig = /^\/2021-10-31\/functions\/([^/]+)\/url\/?$/.exec(path);
+    if (req.method === 'GET' && urlConfig) {
+      const name = functionNameFrom(urlConfig[1]!);
+      const u = deps.urls?.find((x) => x.function === name);
+      if (!u || !deps.urlOf) return awsError(res, 404, 'ResourceNotFoundException', `The resource you requested does not exist: no Function URL for ${name}`);
+      const created = lambdaDate(deps.startedAt ?? new Date());
+      return send(res, 200, {
+        FunctionUrl: deps.urlOf(name),
+        FunctionArn: deps.functionArn(name),
+        AuthType: u.authType,
+        ...(u.cors && {
+          Cors: {
+            AllowOrigins: u.cors.allowOrigins,
+            AllowMethods: u.cors.allowMethods,
+            ...(u.cors.allowHeaders && { AllowHeaders: u.cors.allowHeaders }),
+            ...(u.cors.exposeHeaders && { ExposeHeaders: u.cors.exposeHeaders }),
+            ...(u.cors.maxAge !== undefined && { MaxAge: u.cors.maxAge }),
+            AllowCredentials: u.cors.allowCredentials ?? false,
+          },
+        }),
+        CreationTime: created,
+        LastModifiedTime: created,
+        InvokeMode: 'BUFFERED',
+      });
     }
     const reload = /^\/dev\/reload\/([a-z0-9-]+)$/.exec(path);
     if (req.method === 'POST' && reload && deps.devReload) {

@@ -1,6 +1,7 @@
 // The local Lambda service ("bridge"): runs the stack's functions as containers polling its
 // Runtime API, serves the Lambda API, and runs the event source mappings of stack/topology.ts
-// as AWS would: SQS, DynamoDB Streams, the queue of Event invocations, and the stack's schedules.
+// as AWS would: SQS, DynamoDB Streams, the queue of Event invocations, and the stack's schedules;
+// and serves each Function URL on a port of its own, with a signing proxy in front for browsers.
 //   AWS_ENDPOINT_URL=http://127.0.0.1:4566 npx tsx bridge/main.ts
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -10,11 +11,11 @@ import { GetQueueUrlCommand, SendMessageCommand, SQSClient, type MessageAttribut
 import pino from 'pino';
 import { z } from 'zod';
 import { stack } from '#stack';
-import { functionArn, LOCAL_REGION, localEnvironment, queueArn, scheduleArn } from '#stack/local';
+import { functionArn, LOCAL_ACCOUNT_ID, LOCAL_REGION, localEnvironment, queueArn, scheduleArn } from '#stack/local';
 import type { EventSourceMapping } from '#stack/topology';
 import { sleep } from '#shared/backoff';
 import { loadConfig } from '#shared/config';
-import { BRIDGE_PORT, runtimeApiPort } from './addresses';
+import { BRIDGE_PORT, functionUrlPort, runtimeApiPort, signingProxyPort } from './addresses';
 import { Containers, type ContainerExit } from './containers';
 import { AsyncPoller, enqueueEvent, ensureAsyncQueue, MAX_ASYNC_PAYLOAD_BYTES, type AsyncQueue } from './esm/async-poller';
 import { DynamoCheckpointStore } from './esm/checkpoints';
@@ -28,6 +29,9 @@ import { startHttpServer } from './http-server';
 import { invokeApiHandler } from './invoke-api';
 import { runtimeApiHandler } from './runtime-api';
 import { servicePlan } from './service-plan';
+import { LOCAL_SECRET_ACCESS_KEY } from './sigv4';
+import { signingProxyHandler } from './signing-proxy';
+import { functionUrlHandler } from './url-server';
 
 const seconds = (name: string) =>
   z
@@ -173,6 +177,8 @@ servers.push(
       sourceArn,
       environment: localEnvironment,
       imageUri: (fn) => `${config.PROJECT}/${fn.name}:latest`,
+      urls: plan.urls,
+      urlOf: (name) => `http://127.0.0.1:${functionUrlPort({ name })}/`,
       maxEventPayloadBytes: MAX_ASYNC_PAYLOAD_BYTES,
       accepting: () => accepting,
       invokeEvent: async (runtime, payload) => {
@@ -203,6 +209,7 @@ servers.push(
           [...runtimes].map(([name, r]) => [name, { idleContainers: r.idleWorkers, inFlight: r.inFlight, queued: r.queued, initError: r.initFailure }]),
         ),
         eventSourceMappings: pollers.map((p) => p.name),
+        functionUrls: Object.fromEntries(plan.urls.map((u) => [u.function, { port: functionUrlPort({ name: u.function }), authType: u.authType, signingProxyPort: signingProxyPort({ name: u.function }) }])),
         dockerProxy: containers.enabled,
       }),
       startedAt,
@@ -212,9 +219,22 @@ servers.push(
     logger,
   ),
 );
+for (const url of plan.urls) {
+  const port = functionUrlPort({ name: url.function });
+  const handler = functionUrlHandler({ config: url, runtime: runtimes.get(url.function)!, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID, logger, accepting: () => accepting });
+  servers.push(await startHttpServer(handler, port, config.BRIDGE_HOST, logger));
+  // The browser's door: signs with the local credentials (any key, LocalStack's secret).
+  const proxy = signingProxyHandler({ target: new URL(`http://127.0.0.1:${port}/`), region: LOCAL_REGION, credentials: { accessKeyId: 'local-dashboard', secretAccessKey: LOCAL_SECRET_ACCESS_KEY } });
+  servers.push(await startHttpServer(proxy, signingProxyPort({ name: url.function }), config.BRIDGE_HOST, logger));
+}
 for (const worker of workers) worker.start();
 logger.info(
-  { lambdaApi: config.BRIDGE_PORT, runtimeApis: Object.fromEntries(stack.functions.map((f) => [f.name, runtimeApiPort(f)])), eventSourceMappings: pollers.map((p) => p.name) },
+  {
+    lambdaApi: config.BRIDGE_PORT,
+    runtimeApis: Object.fromEntries(stack.functions.map((f) => [f.name, runtimeApiPort(f)])),
+    functionUrls: Object.fromEntries(plan.urls.map((u) => [u.function, functionUrlPort({ name: u.function })])),
+    eventSourceMappings: pollers.map((p) => p.name),
+  },
   'local Lambda service ready',
 );
 

@@ -1,10 +1,12 @@
 // Bundles one function (functions/<name>/handler.ts) or the local Lambda service (bridge/main.ts)
 // into a single ESM file with esbuild. sharp stays external: its native binaries are installed for
 // the target platform by the Dockerfile. Writes <out>/needs-sharp when the bundle imports sharp.
+// A function with a dashboard/ folder (api) gets its page too: app.ts bundled for browsers, the
+// HTML and CSS copied, all under <out>/dashboard/ beside the handler.
 // The same options serve `make dev`, which rebuilds the functions on save (scripts/dev.ts).
 //   node docker/bundle.mjs <function|bridge> <out-dir>
 import { build } from 'esbuild';
-import { existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 /** The entry points of a target: the local Lambda service ships two programs, a function one. */
@@ -42,6 +44,33 @@ export function bundleOptions(name, outdir, { sourcemap = false } = {}) {
   };
 }
 
+/** esbuild's options for a function's dashboard script (absent without functions/<name>/dashboard/). */
+export function dashboardOptions(name, outdir) {
+  const entry = `functions/${name}/dashboard/app.ts`;
+  if (!existsSync(entry)) return undefined;
+  return {
+    entryPoints: { app: entry },
+    outdir: `${outdir}/dashboard`,
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: ['chrome120', 'firefox120', 'safari17'],
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  };
+}
+
+/** Bundles the dashboard script and copies its page; returns the files written (none without a dashboard). */
+export async function bundleDashboard(name, outdir) {
+  const options = dashboardOptions(name, outdir);
+  if (!options) return [];
+  await build(options);
+  mkdirSync(`${outdir}/dashboard`, { recursive: true });
+  for (const file of ['index.html', 'app.css']) copyFileSync(`functions/${name}/dashboard/${file}`, `${outdir}/dashboard/${file}`);
+  return ['index.html', 'app.js', 'app.css'].map((f) => `${outdir}/dashboard/${f}`);
+}
+
 async function main() {
   const [name, outdir] = process.argv.slice(2);
   if (!name || !outdir) {
@@ -60,6 +89,8 @@ async function main() {
   for (const [file, output] of Object.entries(result.metafile.outputs)) {
     if (file.endsWith('.mjs')) console.log(`bundled ${output.entryPoint} -> ${file} (${(output.bytes / 1024).toFixed(0)} KiB)`);
   }
+  const page = await bundleDashboard(name, outdir);
+  if (page.length > 0) console.log(`bundled the dashboard -> ${outdir}/dashboard/ (${page.map((f) => f.split('/').pop()).join(', ')})`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

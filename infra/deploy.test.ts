@@ -1,7 +1,7 @@
 import { deployProblems } from './deploy';
 
 const pushed = (registry: string) =>
-  Object.fromEntries(['thumbnail', 'notify', 'csv-import', 'audit', 'report'].map((name) => [name, { repository: `lambda-pipelines/${name}`, digest: 'sha256:aa', registry, tag: 'abc' }]));
+  Object.fromEntries(['thumbnail', 'notify', 'csv-import', 'audit', 'report', 'api'].map((name) => [name, { repository: `lambda-pipelines/${name}`, digest: 'sha256:aa', registry, tag: 'abc' }]));
 const ECR = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 
 describe('make deploy: what must be there first', () => {

@@ -32,7 +32,9 @@ describe('parity: the local run and the CloudFormation template', () => {
     // Not an empty comparison: the shapes hold the whole wiring.
     expect(Object.keys(local.mappings)).toHaveLength(4);
     expect(local.subscriptions).toHaveLength(6);
-    expect(Object.keys(local.queues)).toHaveLength(11);
+    expect(Object.keys(local.queues)).toHaveLength(12);
+    expect(local.urls).toEqual({ api: { authType: 'AWS_IAM', cors: expect.objectContaining({ AllowOrigins: ['http://127.0.0.1:9080', 'http://localhost:9080'] }) } });
+    expect(local.bucketCors.uploads).toEqual([expect.objectContaining({ AllowedMethods: ['POST'] })]);
     expect(local.schedules['report-schedule']).toMatchObject({ function: 'report', expression: 'cron(0 6 * * ? *)', timezone: 'UTC', deadLetterQueue: 'report-dlq' });
   });
 
@@ -62,6 +64,14 @@ describe('parity: the local run and the CloudFormation template', () => {
     esm.Properties.BatchSize = 7;
     const aws = templateShape(template as never, namesOf(baseStack));
     expect(aws.mappings['notify <- queue:notify-events']).not.toEqual(local.mappings['notify <- queue:notify-events']);
+  });
+
+  it('catches a difference: a Function URL open to anyone on one side', () => {
+    const { local, template } = renderings(baseStack);
+    const url = Object.values(template.Resources as Record<string, { Type: string; Properties: any }>).find((r) => r.Type === 'AWS::Lambda::Url')!;
+    url.Properties.AuthType = 'NONE';
+    const aws = templateShape(template as never, namesOf(baseStack));
+    expect(aws.urls.api).not.toEqual(local.urls.api);
   });
 
   it('catches a difference: a schedule whose retry policy or event differs on one side', () => {

@@ -3,7 +3,7 @@
 // CloudFormation template creates. Resources are named by their names in the stack description;
 // references become `kind:name:attribute`. infra/parity.test.ts fails on any difference.
 import type { LocalPlan } from '#stack/local';
-import { localArn } from '#stack/local';
+import { localArn, localOnlyEnvironment } from '#stack/local';
 import { scheduledEvent } from '#stack/schedule';
 import type { ServicePlan } from '../bridge/service-plan';
 import { logicalId } from './pipelines-stack';
@@ -38,6 +38,10 @@ export interface Shape {
   mappings: Record<string, MappingShape>;
   asyncInvokes: Record<string, { maximumRetryAttempts: number; maximumEventAgeInSeconds: number; onFailure: string }>;
   schedules: Record<string, ScheduleShape>;
+  /** Per function with a URL: its auth type and CORS, as AWS spells them. */
+  urls: Record<string, { authType: string; cors?: Record<string, unknown> }>;
+  /** Per bucket with CORS rules: the rules, as S3 spells them. */
+  bucketCors: Record<string, unknown[]>;
 }
 
 export interface ScheduleShape {
@@ -81,7 +85,8 @@ export function localShape(plan: LocalPlan, service: ServicePlan, compose: { ser
   const functions: Shape['functions'] = {};
   for (const fn of service.functions) {
     const container = compose.services[fn.name];
-    const env = Object.fromEntries(Object.entries(container.environment as Record<string, string>).filter(([k]) => !k.startsWith('AWS_')).map(([k, v]) => [k, envValue(v)]));
+    const localOnly = new Set(Object.keys(localOnlyEnvironment({ url: service.urls.find((u) => u.function === fn.name) })));
+    const env = Object.fromEntries(Object.entries(container.environment as Record<string, string>).filter(([k]) => !k.startsWith('AWS_') && !localOnly.has(k)).map(([k, v]) => [k, envValue(v)]));
     functions[fn.name] = { timeoutSeconds: fn.timeoutSeconds, memoryMb: Number.parseInt(String(container.mem_limit), 10), environment: env };
   }
   const mappings: Shape['mappings'] = {};
@@ -130,6 +135,25 @@ export function localShape(plan: LocalPlan, service: ServicePlan, compose: { ser
     functions,
     mappings,
     asyncInvokes: Object.fromEntries(service.asyncInvokes.map((a) => [a.function, { maximumRetryAttempts: a.maximumRetryAttempts, maximumEventAgeInSeconds: a.maximumEventAgeInSeconds, onFailure: a.onFailure }])),
+    urls: Object.fromEntries(
+      service.urls.map((u) => [
+        u.function,
+        {
+          authType: u.authType,
+          ...(u.cors && {
+            cors: {
+              AllowOrigins: u.cors.allowOrigins,
+              AllowMethods: u.cors.allowMethods,
+              ...(u.cors.allowHeaders && { AllowHeaders: u.cors.allowHeaders }),
+              ...(u.cors.exposeHeaders && { ExposeHeaders: u.cors.exposeHeaders }),
+              ...(u.cors.maxAge !== undefined && { MaxAge: u.cors.maxAge }),
+              ...(u.cors.allowCredentials !== undefined && { AllowCredentials: u.cors.allowCredentials }),
+            },
+          }),
+        },
+      ]),
+    ),
+    bucketCors: Object.fromEntries(plan.cors.map((c) => [c.bucket, c.rules.map((r) => ({ ...r }))])),
     schedules: Object.fromEntries(
       service.schedules.map((sc) => [
         sc.name,
@@ -171,11 +195,21 @@ export function templateShape(template: Template, names: { buckets: string[]; ta
   };
   const resources = Object.entries(template.Resources).map(([id, r]) => ({ id, type: r.Type, p: r.Properties ?? {} }));
   const of = (type: string) => resources.filter((r) => r.type === type && (type.startsWith('AWS::Lambda::E') || type === 'AWS::SNS::Subscription' || byLogicalId.has(r.id)));
-  const shape: Shape = { buckets: [], tables: {}, topics: [], queues: {}, subscriptions: [], notifications: [], functions: {}, mappings: {}, asyncInvokes: {}, schedules: {} };
+  const shape: Shape = { buckets: [], tables: {}, topics: [], queues: {}, subscriptions: [], notifications: [], functions: {}, mappings: {}, asyncInvokes: {}, schedules: {}, urls: {}, bucketCors: {} };
 
   for (const b of of('AWS::S3::Bucket')) {
     const bucket = byLogicalId.get(b.id)!.slice('bucket:'.length);
     shape.buckets.push(bucket);
+    const rules = b.p.CorsConfiguration?.CorsRules as Array<Record<string, unknown>> | undefined;
+    if (rules?.length) {
+      shape.bucketCors[bucket] = rules.map((r) => ({
+        AllowedOrigins: r.AllowedOrigins,
+        AllowedMethods: r.AllowedMethods,
+        ...(r.AllowedHeaders !== undefined && { AllowedHeaders: r.AllowedHeaders }),
+        ...(r.ExposedHeaders !== undefined && { ExposeHeaders: r.ExposedHeaders }),
+        ...(r.MaxAge !== undefined && { MaxAgeSeconds: r.MaxAge }),
+      }));
+    }
     for (const c of b.p.NotificationConfiguration?.TopicConfigurations ?? []) {
       const prefix = c.Filter?.S3Key?.Rules?.find((r: { Name: string }) => r.Name === 'prefix')?.Value;
       shape.notifications.push(notification({ bucket, topic: nameOf(c.Topic, 'topic'), event: c.Event, ...(prefix !== undefined && { prefix }) }));
@@ -242,6 +276,10 @@ export function templateShape(template: Template, names: { buckets: string[]; ta
     const text = parts.map((p) => (typeof p === 'string' ? p : (p as { Ref?: string }).Ref === 'AWS::AccountId' ? PER_RUN.account : (p as { Ref?: string }).Ref === 'AWS::Region' ? PER_RUN.region : JSON.stringify(p))).join('');
     return JSON.parse(text);
   };
+  for (const u of resources.filter((r) => r.type === 'AWS::Lambda::Url')) {
+    const cors = u.p.Cors as Record<string, unknown> | undefined;
+    shape.urls[nameOf(u.p.TargetFunctionArn, 'function')] = { authType: u.p.AuthType, ...(cors && { cors }) };
+  }
   for (const sc of of('AWS::Scheduler::Schedule')) {
     const retry = sc.p.Target?.RetryPolicy ?? {};
     shape.schedules[byLogicalId.get(sc.id)!.slice('schedule:'.length)] = {

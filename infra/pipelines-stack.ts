@@ -102,6 +102,15 @@ export class PipelinesStack extends Stack {
             enforceSSL: true,
             serverAccessLogsBucket: accessLogs,
             serverAccessLogsPrefix: `${b.name}/`,
+            ...(b.cors?.length && {
+              cors: b.cors.map((r) => ({
+                allowedOrigins: r.allowedOrigins,
+                allowedMethods: r.allowedMethods.map((m) => s3.HttpMethods[m]),
+                ...(r.allowedHeaders && { allowedHeaders: r.allowedHeaders }),
+                ...(r.exposedHeaders && { exposedHeaders: r.exposedHeaders }),
+                ...(r.maxAgeSeconds !== undefined && { maxAge: r.maxAgeSeconds }),
+              })),
+            }),
           }),
           logicalId.bucket(b.name),
         ),
@@ -281,6 +290,23 @@ export class PipelinesStack extends Stack {
           logicalId.schedule(sch.name),
         );
       }
+      if (fn.url) {
+        // AWS_IAM unless the description opted out explicitly (stack/model.ts refuses NONE alone).
+        const url = handler.addFunctionUrl({
+          authType: fn.url.authType === 'NONE' ? lambda.FunctionUrlAuthType.NONE : lambda.FunctionUrlAuthType.AWS_IAM,
+          ...(fn.url.cors && {
+            cors: {
+              allowedOrigins: fn.url.cors.allowOrigins,
+              allowedMethods: fn.url.cors.allowMethods.map((m) => (m === '*' ? lambda.HttpMethod.ALL : lambda.HttpMethod[m as keyof typeof lambda.HttpMethod])),
+              ...(fn.url.cors.allowHeaders && { allowedHeaders: fn.url.cors.allowHeaders }),
+              ...(fn.url.cors.exposeHeaders && { exposedHeaders: fn.url.cors.exposeHeaders }),
+              ...(fn.url.cors.maxAge !== undefined && { maxAge: Duration.seconds(fn.url.cors.maxAge) }),
+              ...(fn.url.cors.allowCredentials !== undefined && { allowCredentials: fn.url.cors.allowCredentials }),
+            },
+          }),
+        });
+        new CfnOutput(this, `${pascal(fn.name)}FunctionUrl`, { value: url.url, description: `${fn.name}'s Function URL (${fn.url.authType}); browsers: npx tsx bridge/signing-proxy.ts <this url>` });
+      }
       new CfnOutput(this, `${pascal(fn.name)}FunctionName`, { value: handler.functionName, description: `${fn.name}: ${fn.description}` });
     }
     for (const [name, bucket] of buckets) new CfnOutput(this, `${pascal(name)}BucketName`, { value: bucket.bucketName });
@@ -298,7 +324,7 @@ export class PipelinesStack extends Stack {
     topics: Map<string, sns.Topic>,
     indexed: ReadonlySet<string>,
   ): void {
-    const refs: ResourceRef[] = Object.values(fn.environment).filter(isRef);
+    const refs: ResourceRef[] = [...Object.values(fn.environment).filter(isRef), ...(fn.grants ?? [])];
     // The objects an S3 trigger announces are the function's to read.
     for (const t of fn.triggers) {
       if (t.type !== 's3') continue;

@@ -26,7 +26,7 @@ function permissions(fn: string): Record<string, string[]> {
 
 describe('the CloudFormation template', () => {
   it('has one container-image function per function, pinned to the pushed digest (a placeholder until pushed)', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 5);
+    template.resourceCountIs('AWS::Lambda::Function', 6);
     template.hasResourceProperties('AWS::Lambda::Function', {
       PackageType: 'Image',
       Code: { ImageUri: { 'Fn::Join': ['', Match.arrayWith([`/lambda-pipelines/thumbnail@${DIGEST}`])] } },
@@ -123,6 +123,20 @@ describe('the CloudFormation template', () => {
     expect(report['dynamodb:PutItem']).toEqual(['{Fn::GetAtt:[TableReportRuns,Arn]}']);
     expect(report['s3:PutObject']).toEqual(['{Fn::Join:[,[{Fn::GetAtt:[BucketReports,Arn]},/daily/*]]}']);
     expect(report['sns:Publish']).toEqual(['{Ref:TopicDailyReports}']);
+  });
+
+  it('gives the api a Function URL that only signed callers reach, and the upload keys it presigns for', () => {
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'AWS_IAM',
+      TargetFunctionArn: { 'Fn::GetAtt': ['FunctionApi', 'Arn'] },
+      Cors: { AllowOrigins: ['http://127.0.0.1:9080', 'http://localhost:9080'], AllowMethods: ['GET', 'POST'] },
+    });
+    // No resource policy opening it: a NONE URL would need lambda:InvokeFunctionUrl for "*".
+    template.resourcePropertiesCountIs('AWS::Lambda::Permission', { FunctionUrlAuthType: 'NONE' }, 0);
+    const api = permissions('Api');
+    expect(api['s3:PutObject']).toEqual(['{Fn::Join:[,[{Fn::GetAtt:[BucketUploads,Arn]},/images/*]]}', '{Fn::Join:[,[{Fn::GetAtt:[BucketUploads,Arn]},/imports/*]]}']);
+    expect(api['dynamodb:PutItem']).toBeUndefined();
+    template.hasResourceProperties('AWS::S3::Bucket', { CorsConfiguration: { CorsRules: [{ AllowedMethods: ['POST'], AllowedOrigins: ['http://127.0.0.1:9080', 'http://localhost:9080'] }] } });
   });
 
   it('runs the report on an EventBridge Scheduler schedule, with a retry policy and the function\'s DLQ', () => {

@@ -8,22 +8,12 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import sharp from 'sharp';
 import { destroyClients, localClients } from '../scripts/local-clients';
 import { describeWithDocker, eventually } from './support/docker';
+import { make, ROOT, stackWasUp } from './support/make';
 import { Probe } from './support/probe';
 
-const ROOT = `${__dirname}/..`;
 const cliEnv = { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1' };
 const awslocal = spawnSync('awslocal', ['--version'], { env: cliEnv }).status === 0 ? ['awslocal'] : ['aws', '--endpoint-url', 'http://127.0.0.1:4566'];
 const cli = (...args: string[]) => execFileSync(awslocal[0]!, [...awslocal.slice(1), ...args], { cwd: ROOT, env: cliEnv, encoding: 'utf8' });
-const make = (target: string) => execFileSync('make', ['--no-print-directory', target], { cwd: ROOT, stdio: 'inherit', timeout: 900_000 });
-
-/** A stack the developer already runs is left running; one this suite started is stopped. */
-const stackWasUp = () => {
-  try {
-    return execFileSync('docker', ['ps', '-q', '--filter', 'label=com.docker.compose.project=lambda-pipelines'], { encoding: 'utf8' }).trim() !== '';
-  } catch {
-    return false;
-  }
-};
 
 describeWithDocker('make up, then awslocal s3 cp', () => {
   const clients = localClients();

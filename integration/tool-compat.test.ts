@@ -96,6 +96,8 @@ describeWithDocker('the images in the tools users test Lambda images with', () =
       const response = JSON.parse(out.trim().split('\n').filter((l) => l.startsWith('{')).at(-1)!) as Record<string, any>;
       if (name === 'audit') expect(response).toEqual({ batchItemFailures: [] });
       // Nothing was processed in this LocalStack: the report of the sample event's day is all zeros.
+      // The api's first sample is GET /config: a Function URL response.
+      else if (name === 'api') expect(response).toMatchObject({ statusCode: 200, headers: { 'content-type': 'application/json' } });
       else if (name === 'report') expect(response).toMatchObject({ date: '2026-11-25', figures: { items: 0, processed: 0, failed: 0 }, json: 's3://reports/daily/2026-11-25.json' });
       else expect(response.results.length).toBeGreaterThan(0);
       if (name === 'thumbnail') expect(response.results[0]).toMatchObject({ key: 'images/red flower + été%.jpg', status: 'PROCESSED' });

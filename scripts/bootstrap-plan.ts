@@ -32,6 +32,9 @@ function canonicalJson(value: unknown): unknown {
   return typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
 }
 
+/** Two values equal as JSON content (key order and number-vs-string aside), e.g. CORS rules S3 echoes back. */
+export const sameJson = (current: unknown, wanted: unknown): boolean => JSON.stringify(canonicalJson(current)) === JSON.stringify(canonicalJson(wanted));
+
 function sameAttribute(current: string | undefined, wanted: string): boolean {
   if (current === wanted) return true;
   if (current === undefined) return false;

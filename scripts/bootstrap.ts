@@ -11,9 +11,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   CreateBucketCommand,
+  GetBucketCorsCommand,
   GetBucketNotificationConfigurationCommand,
   HeadBucketCommand,
+  PutBucketCorsCommand,
   PutBucketNotificationConfigurationCommand,
+  type CORSRule,
   type TopicConfiguration,
 } from '@aws-sdk/client-s3';
 import {
@@ -36,14 +39,14 @@ import { stack as defaultStack } from '#stack';
 import { localPlan, queueArn, topicArn, type LocalPlan, type QueuePlan, type SubscriptionPlan } from '#stack/local';
 import type { StackSpec } from '#stack/model';
 import { topology } from '#stack/topology';
-import { attributeChanges, sameNotifications } from './bootstrap-plan';
+import { attributeChanges, sameJson, sameNotifications } from './bootstrap-plan';
 import { destroyClients, isUnreachable, localClients, type LocalClients } from './local-clients';
 
 export type Log = (line: string) => void;
 export type Outcome = 'created' | 'exists' | 'updated';
 /** One line per resource, in creation order: what a second run must report as all `exists`. */
 export interface BootstrapStep {
-  kind: 'bucket' | 'table' | 'topic' | 'queue' | 'subscription' | 'notifications';
+  kind: 'bucket' | 'cors' | 'table' | 'topic' | 'queue' | 'subscription' | 'notifications';
   name: string;
   outcome: Outcome;
 }
@@ -69,6 +72,19 @@ async function ensureBucket({ s3 }: LocalClients, name: string, steps: Steps): P
   }
   await s3.send(new CreateBucketCommand({ Bucket: name }));
   steps.record('bucket', name, 'created');
+}
+
+/** A bucket's CORS rules, replaced when they differ from the plan's. */
+async function ensureCors({ s3 }: LocalClients, bucket: string, rules: CORSRule[], steps: Steps): Promise<void> {
+  let current: CORSRule[] = [];
+  try {
+    current = (await s3.send(new GetBucketCorsCommand({ Bucket: bucket }))).CORSRules ?? [];
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'NoSuchCORSConfiguration') throw error;
+  }
+  if (sameJson(current, rules)) return steps.record('cors', bucket, 'exists');
+  await s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: rules } }));
+  steps.record('cors', bucket, current.length > 0 ? 'updated' : 'created', ` (${rules.flatMap((r) => r.AllowedMethods ?? []).join(',')} from ${rules.flatMap((r) => r.AllowedOrigins ?? []).join(' ')})`);
 }
 
 async function ensureTable({ dynamodb }: LocalClients, input: CreateTableCommandInput, steps: Steps): Promise<void> {
@@ -182,6 +198,7 @@ export async function bootstrap(clients: LocalClients, stack: StackSpec = defaul
   const plan = localPlan(topology(stack));
   const steps = new Steps(log);
   for (const bucket of plan.buckets) await ensureBucket(clients, bucket, steps);
+  for (const { bucket, rules } of plan.cors) await ensureCors(clients, bucket, rules, steps);
   for (const table of plan.tables) await ensureTable(clients, table, steps);
   for (const topic of plan.topics) await ensureTopic(clients, topic, steps);
   for (const queue of plan.queues) await ensureQueue(clients, queue, steps);

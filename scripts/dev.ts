@@ -5,9 +5,10 @@
 //   npx tsx scripts/dev.ts            build, bring the stack up in dev mode, watch
 //   npx tsx scripts/dev.ts --build    only write the bundles once (what make dev does first)
 import { spawnSync } from 'node:child_process';
+import { existsSync, watch } from 'node:fs';
 import { context, type BuildContext, type Plugin } from 'esbuild';
 import { functions } from '#stack';
-import { bundleOptions } from '../docker/bundle.mjs';
+import { bundleDashboard, bundleOptions } from '../docker/bundle.mjs';
 import { BRIDGE_PORT } from '../bridge/addresses';
 import { COMPOSE_FILE, DEV_COMPOSE_FILE, devBundleDir } from './generate-compose';
 
@@ -69,6 +70,18 @@ async function buildOnce(names: string[]): Promise<void> {
   const contexts = await Promise.all(names.map((fn) => context(bundleOptions(fn, devBundleDir(fn), { sourcemap: true }))));
   await Promise.all(contexts.map((c) => c.rebuild()));
   await Promise.all(contexts.map((c) => c.dispose()));
+  await Promise.all(names.map((fn) => bundleDashboard(fn, devBundleDir(fn))));
+}
+
+/** A function's dashboard page (functions/<fn>/dashboard/): rebuilt on save, then the function reloaded (it reads the page at cold start). */
+function watchDashboards(names: string[], onChange: (fn: string) => Promise<void>): void {
+  for (const fn of names.filter((n) => existsSync(`functions/${n}/dashboard`))) {
+    let timer: NodeJS.Timeout | undefined;
+    watch(`functions/${fn}/dashboard`, () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => void onChange(fn), 100);
+    });
+  }
 }
 
 async function main(): Promise<void> {
@@ -92,6 +105,16 @@ async function main(): Promise<void> {
       }
     });
     pending.set(fn, run);
+  });
+  watchDashboards(names, async (fn) => {
+    const started = performance.now();
+    try {
+      await bundleDashboard(fn, devBundleDir(fn));
+      await reload(fn);
+      console.log(`${new Date().toLocaleTimeString()}  rebuilt ${fn}'s dashboard and reloaded ${fn} in ${(performance.now() - started).toFixed(0)} ms`);
+    } catch (error) {
+      console.log(`${new Date().toLocaleTimeString()}  ${fn}'s dashboard: ${(error as Error).message}`);
+    }
   });
   console.log(`\nmake dev: watching ${names.map((n) => `functions/${n}/`).join(', ')} and functions/shared/; save a file and the next event runs the new code. Ctrl-C stops watching (make down stops the stack).`);
 }

@@ -7,9 +7,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { stack as defaultStack } from '#stack';
-import { LOCAL_REGION, localEnvironment } from '#stack/local';
+import { LOCAL_REGION, localEnvironment, localOnlyEnvironment } from '#stack/local';
 import type { FunctionSpec, StackSpec } from '#stack/model';
-import { BRIDGE_PORT, runtimeApiAddress } from '../bridge/addresses';
+import { BRIDGE_PORT, functionUrlPort, runtimeApiAddress, signingProxyPort } from '../bridge/addresses';
 import { FUNCTION_LABEL, STACK_LABEL } from '../bridge/docker-proxy';
 
 export const COMPOSE_FILE = 'docker-compose.yml';
@@ -42,6 +42,7 @@ export const localAwsEnv = {
 
 /** A function container's environment next to LocalStack and the bridge (compose and tests). */
 export const functionEnvironment = (fn: FunctionSpec): Record<string, string> => ({
+  ...localOnlyEnvironment(fn),
   ...localEnvironment(fn),
   ...localAwsEnv,
   AWS_LAMBDA_RUNTIME_API: runtimeApiAddress('bridge', fn),
@@ -113,7 +114,11 @@ export function composeDocument(stack: StackSpec = defaultStack): Record<string,
     bridge: {
       image: `${PROJECT}/bridge:latest`,
       build: { context: '.', dockerfile: 'docker/Dockerfile', target: 'bridge', args: buildArgs('bridge') },
-      ports: [`127.0.0.1:${BRIDGE_PORT}:${BRIDGE_PORT}`],
+      // The Lambda API; each Function URL, and the signing proxy a browser opens it through.
+      ports: [
+        `127.0.0.1:${BRIDGE_PORT}:${BRIDGE_PORT}`,
+        ...stack.functions.filter((f) => f.url).flatMap((f) => [functionUrlPort(f), signingProxyPort(f)].map((p) => `127.0.0.1:${p}:${p}`)),
+      ],
       environment: {
         ...localAwsEnv,
         BRIDGE_PORT: String(BRIDGE_PORT),

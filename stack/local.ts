@@ -3,8 +3,8 @@
 // The local Lambda service reads the same topology for its event source mappings. Nothing under
 // infra/ imports this file: the AWS side names its resources itself.
 import type { AttributeDefinition, CreateTableCommandInput, GlobalSecondaryIndex, KeySchemaElement } from '@aws-sdk/client-dynamodb';
-import type { TopicConfiguration } from '@aws-sdk/client-s3';
-import { isRef, type EnvValue, type FunctionSpec, type StackSpec, type TableSpec } from './model';
+import type { CORSRule, TopicConfiguration } from '@aws-sdk/client-s3';
+import { isRef, type BucketCorsRule, type EnvValue, type FunctionSpec, type StackSpec, type TableSpec } from './model';
 import { OBJECT_CREATED, type QueueSpec, type SubscriptionSpec, type Topology } from './topology';
 
 /** LocalStack's default region and account. */
@@ -27,6 +27,13 @@ export function localValue(value: EnvValue): string {
 /** The function's own environment (without the AWS_* the platform sets), resolved locally. */
 export const localEnvironment = (fn: FunctionSpec): Record<string, string> =>
   Object.fromEntries(Object.entries(fn.environment).map(([name, value]) => [name, localValue(value)]));
+
+/**
+ * What only the local run sets, beside the AWS_* of the runtime: where a browser reaches S3 (a
+ * function reaches LocalStack as localstack:4566, a browser as 127.0.0.1:4566), for presigned URLs.
+ * The parity test leaves these out; on AWS they are unset.
+ */
+export const localOnlyEnvironment = (fn: Pick<FunctionSpec, 'url'>): Record<string, string> => (fn.url ? { PUBLIC_S3_ENDPOINT: 'http://127.0.0.1:4566' } : {});
 
 /** One variable of a function's local environment, e.g. `localSetting(stack, 'csv-import', 'IMPORT_KEY_COLUMN')`. */
 export function localSetting(stack: StackSpec, fn: string, variable: string): string {
@@ -54,6 +61,8 @@ export interface LocalPlan {
   topics: Array<{ name: string; policy?: string }>;
   queues: QueuePlan[];
   subscriptions: SubscriptionPlan[];
+  /** The CORS rules of the buckets that have some (browsers uploading with a presigned POST). */
+  cors: Array<{ bucket: string; rules: CORSRule[] }>;
   /** Per bucket: its whole notification configuration (buckets nothing listens to: none). */
   notifications: Array<{ bucket: string; topicConfigurations: TopicConfiguration[] }>;
 }
@@ -131,6 +140,15 @@ export function subscriptionAttributes(s: SubscriptionSpec): Record<string, stri
   };
 }
 
+/** A CORS rule of the stack description as S3's API spells it. */
+export const corsRule = (r: BucketCorsRule): CORSRule => ({
+  AllowedOrigins: r.allowedOrigins,
+  AllowedMethods: r.allowedMethods,
+  ...(r.allowedHeaders && { AllowedHeaders: r.allowedHeaders }),
+  ...(r.exposedHeaders && { ExposeHeaders: r.exposedHeaders }),
+  ...(r.maxAgeSeconds !== undefined && { MaxAgeSeconds: r.maxAgeSeconds }),
+});
+
 export function localPlan(t: Topology): LocalPlan {
   const notifications = t.buckets.map((b) => {
     const fanOut = t.fanOuts.find((f) => f.bucket === b.name);
@@ -146,6 +164,7 @@ export function localPlan(t: Topology): LocalPlan {
   });
   return {
     buckets: t.buckets.map((b) => b.name),
+    cors: t.buckets.filter((b) => b.cors?.length).map((b) => ({ bucket: b.name, rules: (b.cors ?? []).map(corsRule) })),
     tables: t.tables.map(createTableInput),
     topics: t.topics.map((topic) => {
       const fanOut = t.fanOuts.find((f) => f.topic === topic.name);

@@ -17,13 +17,14 @@ const problems = (s: StackSpec): string => {
 };
 
 describe('the stack description', () => {
-  it('is valid as written: five functions, each with its triggers', () => {
+  it('is valid as written: six functions, each with its triggers', () => {
     expect(baseStack.functions.map((f) => [f.name, f.triggers.map((t) => t.type)])).toEqual([
       ['thumbnail', ['s3']],
       ['notify', ['s3']],
       ['csv-import', ['s3']],
       ['audit', ['dynamodb-stream']],
       ['report', ['schedule']],
+      ['api', []],
     ]);
   });
 
@@ -39,6 +40,9 @@ describe('the stack description', () => {
     ['a reserved variable', (s) => (s.functions[1]!.environment.AWS_REGION = 'eu-west-1'), 'environment variable AWS_REGION is reserved by Lambda'],
     ['a function declared twice', (s) => s.functions.push(structuredClone(s.functions[0]!)), 'function "thumbnail" is declared twice'],
     ['retries out of range', (s) => ((s.functions[3]!.triggers[0] as any).maximumRetryAttempts = -2), 'maximumRetryAttempts -2 is outside -1-10000'],
+    ['a URL open to anyone without saying so', (s) => (s.functions[5]!.url = { authType: 'NONE' }), 'function "api": url.authType NONE opens the URL to anyone on the internet; keep AWS_IAM, or set url.publicAccess: true'],
+    ['a CORS origin with a path', (s) => (s.functions[5]!.url = { authType: 'AWS_IAM', cors: { allowOrigins: ['http://127.0.0.1:9080/app'], allowMethods: ['GET'] } }), 'url.cors origin "http://127.0.0.1:9080/app" is not * or scheme://host[:port]'],
+    ['a grant on a bucket not in the stack', (s) => (s.functions[5]!.grants = [{ ref: 'bucket', name: 'elsewhere', attribute: 'name', access: 'write' }]), 'function "api": a grant names bucket "elsewhere", which is not in the stack'],
     ['a malformed schedule', (s) => ((s.functions[4]!.triggers[0] as any).expression = 'cron(0 6 * * * *)'), 'function "report" trigger 1 (schedule): cron(0 6 * * * *): exactly one of day-of-month (*) and day-of-week (*) must be ?'],
     ['a schedule minute out of range', (s) => ((s.functions[4]!.triggers[0] as any).expression = 'cron(60 6 * * ? *)'), 'function "report" trigger 1 (schedule): cron(60 6 * * ? *): minutes 60 is outside 0-59'],
     ['an unknown time zone', (s) => ((s.functions[4]!.triggers[0] as any).timezone = 'Europe/Atlantis'), 'time zone "Europe/Atlantis" is not an IANA time zone name'],

@@ -33,8 +33,18 @@ export const topic = (name: string) => ({
 
 export const isRef = (value: EnvValue): value is ResourceRef => typeof value === 'object' && value !== null && 'ref' in value;
 
+/** A CORS rule of a bucket: which web pages may call S3 on it from a browser (presigned uploads). */
+export interface BucketCorsRule {
+  allowedOrigins: string[];
+  allowedMethods: Array<'GET' | 'PUT' | 'POST' | 'HEAD' | 'DELETE'>;
+  allowedHeaders?: string[];
+  exposedHeaders?: string[];
+  maxAgeSeconds?: number;
+}
+
 export interface BucketSpec {
   name: string;
+  cors?: BucketCorsRule[];
 }
 
 export interface IndexSpec {
@@ -127,6 +137,28 @@ export interface AsyncInvokeConfig {
   maximumEventAgeInSeconds: number;
 }
 
+/**
+ * A Lambda Function URL: HTTPS (locally HTTP on 127.0.0.1) straight to the function, payload format
+ * 2.0. AWS_IAM unless said otherwise: callers sign their requests with SigV4.
+ */
+export interface FunctionUrlSpec {
+  authType: 'AWS_IAM' | 'NONE';
+  /**
+   * Must be true with authType NONE: the URL is then open to anyone on the internet, so saying
+   * NONE alone is refused (put an authorizer or CloudFront in front, and mean it).
+   */
+  publicAccess?: boolean;
+  /** The URL's CORS configuration, as Lambda applies it (preflights answered without invoking). */
+  cors?: {
+    allowOrigins: string[];
+    allowMethods: string[];
+    allowHeaders?: string[];
+    exposeHeaders?: string[];
+    maxAge?: number;
+    allowCredentials?: boolean;
+  };
+}
+
 export interface FunctionSpec {
   /** Folder under functions/ and the Lambda function name. */
   name: string;
@@ -134,8 +166,14 @@ export interface FunctionSpec {
   timeoutSeconds: number;
   memoryMb: number;
   environment: Record<string, EnvValue>;
+  /**
+   * Access beyond what the environment names (each environment reference grants its own), e.g.
+   * the keys a function presigns uploads for: `bucket('uploads').name('write', 'images/*')`.
+   */
+  grants?: ResourceRef[];
   triggers: Trigger[];
   asyncInvoke: AsyncInvokeConfig;
+  url?: FunctionUrlSpec;
 }
 
 /** A kind of CSV the import knows (functions/csv-import/datasets.ts), and the table it fills. */
@@ -246,8 +284,31 @@ function checkScheduleTrigger(problems: string[], where: string, t: ScheduleTrig
   check(problems, inRange(t.maximumEventAgeInSeconds, 60, 86_400), `${where}: maximumEventAgeInSeconds ${t.maximumEventAgeInSeconds} is outside 60-86400`);
 }
 
+const ORIGIN = /^(\*|https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?)$/;
+const URL_METHODS = new Set(['*', 'GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
+
+function checkUrl(problems: string[], at: string, url: FunctionUrlSpec): void {
+  check(problems, url.authType === 'AWS_IAM' || url.authType === 'NONE', `${at}: url.authType is AWS_IAM or NONE, not ${String(url.authType)}`);
+  check(
+    problems,
+    url.authType !== 'NONE' || url.publicAccess === true,
+    `${at}: url.authType NONE opens the URL to anyone on the internet; keep AWS_IAM, or set url.publicAccess: true to mean it (and put an authorizer in front)`,
+  );
+  for (const origin of url.cors?.allowOrigins ?? []) check(problems, ORIGIN.test(origin), `${at}: url.cors origin "${origin}" is not * or scheme://host[:port]`);
+  for (const method of url.cors?.allowMethods ?? []) check(problems, URL_METHODS.has(method), `${at}: url.cors method "${method}" is not one of ${[...URL_METHODS].join(', ')}`);
+  const maxAge = url.cors?.maxAge;
+  check(problems, maxAge === undefined || inRange(maxAge, 0, 86_400), `${at}: url.cors.maxAge ${maxAge} is outside 0-86400`);
+}
+
+function checkRef(problems: string[], at: string, what: string, value: ResourceRef, stack: StackSpec): void {
+  const pool = value.ref === 'bucket' ? stack.buckets : value.ref === 'table' ? stack.tables : stack.topics;
+  check(problems, pool.some((r) => r.name === value.name), `${at}: ${what} names ${value.ref} "${value.name}", which is not in the stack`);
+}
+
 function checkFunction(problems: string[], fn: FunctionSpec, stack: StackSpec): void {
   const at = `function "${fn.name}"`;
+  if (fn.url) checkUrl(problems, at, fn.url);
+  for (const grant of fn.grants ?? []) checkRef(problems, at, 'a grant', grant, stack);
   check(problems, inRange(fn.timeoutSeconds, 1, 900), `${at}: timeoutSeconds ${fn.timeoutSeconds} is outside Lambda's 1-900`);
   check(problems, inRange(fn.memoryMb, 128, 10_240), `${at}: memoryMb ${fn.memoryMb} is outside Lambda's 128-10240`);
   check(problems, inRange(fn.asyncInvoke.maximumRetryAttempts, 0, 2), `${at}: asyncInvoke.maximumRetryAttempts ${fn.asyncInvoke.maximumRetryAttempts} is outside 0-2`);
@@ -259,9 +320,7 @@ function checkFunction(problems: string[], fn: FunctionSpec, stack: StackSpec): 
   for (const [variable, value] of Object.entries(fn.environment)) {
     check(problems, /^[A-Za-z_][A-Za-z0-9_]*$/.test(variable), `${at}: environment variable name "${variable}" is not valid`);
     check(problems, !variable.startsWith('AWS_'), `${at}: environment variable ${variable} is reserved by Lambda (AWS_*)`);
-    if (!isRef(value)) continue;
-    const pool = value.ref === 'bucket' ? stack.buckets : value.ref === 'table' ? stack.tables : stack.topics;
-    check(problems, pool.some((r) => r.name === value.name), `${at}: ${variable} names ${value.ref} "${value.name}", which is not in the stack`);
+    if (isRef(value)) checkRef(problems, at, variable, value, stack);
   }
   check(problems, fn.triggers.filter((t) => t.type === 's3').length <= 1, `${at}: at most one S3 trigger (list several prefixes in it instead)`);
   const envBytes = Object.entries(fn.environment).reduce((sum, [k, v]) => sum + k.length + (isRef(v) ? RESOLVED_REF_BYTES : Buffer.byteLength(v, 'utf8')), 0);
@@ -297,6 +356,9 @@ function checkDatasets(problems: string[], stack: StackSpec): void {
 export function defineStack(stack: StackSpec): StackSpec {
   const problems: string[] = [];
   checkUnique(problems, 'bucket', stack.buckets.map((b) => b.name));
+  for (const b of stack.buckets) {
+    for (const origin of (b.cors ?? []).flatMap((r) => r.allowedOrigins)) check(problems, ORIGIN.test(origin), `bucket "${b.name}": CORS origin "${origin}" is not * or scheme://host[:port]`);
+  }
   checkUnique(problems, 'table', stack.tables.map((t) => t.name));
   checkUnique(problems, 'topic', stack.topics.map((t) => t.name));
   checkUnique(problems, 'function', stack.functions.map((f) => f.name));

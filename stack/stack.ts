@@ -5,7 +5,7 @@
 //   AWS   (infra/): a CDK app synthesizes the same as CloudFormation (`make synth`, `make deploy`).
 // The wiring between them (S3 -> SNS -> SQS per function -> mapping) is derived in topology.ts.
 // Adding a function = a folder under functions/<name>/ and one entry in `functions` below.
-import { BY_DAY_INDEX } from '../functions/shared/processing-log';
+import { BY_DAY_INDEX } from '../functions/shared/processing-log-reader';
 import { bucket, datasetEnvironment, defineStack, overridesFromEnv, table, topic, type DatasetSpec, type FunctionSpec, type StackSpec, type TableSpec } from './model';
 
 /** Prefixes of the uploads bucket that mean something to the pipelines. */
@@ -15,6 +15,14 @@ export const prefixes = {
   /** Rejected-row reports of csv-import: outside imports/ so a report never triggers an import. */
   reports: 'reports/',
 } as const;
+
+/**
+ * Where a browser opens the dashboard of the api function: a proxy on the developer's machine that
+ * signs each request to the api's AWS_IAM Function URL (bridge/signing-proxy.ts), locally against
+ * the local Lambda service and against AWS alike. The uploads bucket lets this origin POST to it.
+ */
+export const DASHBOARD_PORT = 9080;
+const dashboardOrigins = [`http://127.0.0.1:${DASHBOARD_PORT}`, `http://localhost:${DASHBOARD_PORT}`];
 
 /** Lambda's own defaults for Event invocations, stated so both targets say the same. */
 const asyncInvoke = { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 21_600 };
@@ -55,7 +63,12 @@ const datasets: DatasetSpec[] = [
 ];
 
 export const baseStack: StackSpec = defineStack({
-  buckets: [{ name: 'uploads' }, { name: 'thumbnails' }, { name: 'reports' }],
+  buckets: [
+    // Browsers upload straight to S3 with a presigned POST the api hands out.
+    { name: 'uploads', cors: [{ allowedOrigins: dashboardOrigins, allowedMethods: ['POST'], allowedHeaders: ['*'], maxAgeSeconds: 3000 }] },
+    { name: 'thumbnails' },
+    { name: 'reports' },
+  ],
   tables,
   datasets,
   topics: [
@@ -152,6 +165,29 @@ export const baseStack: StackSpec = defineStack({
       // by the schedule, then lands in the function's DLQ.
       triggers: [{ type: 'schedule', expression: 'cron(0 6 * * ? *)', timezone: 'UTC', maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 }],
       asyncInvoke,
+    },
+    {
+      name: 'api',
+      description: 'The HTTP API and dashboard: presigned uploads, the processing log by time, alerts',
+      timeoutSeconds: 15,
+      memoryMb: 512,
+      environment: {
+        PROCESSING_LOG_TABLE: table('processing-log').name('read'),
+        PROCESSING_LOG_INDEX: BY_DAY_INDEX,
+        // Read: an upload's state (HEAD) and its rejected-rows report; writes only by presigned POST (grants).
+        UPLOADS_BUCKET: bucket('uploads').name('read'),
+        THUMBNAILS_BUCKET: bucket('thumbnails').name('read'),
+        UPLOAD_DATASETS: datasets.map((d) => d.name).join(','),
+        UPLOAD_MAX_IMAGE_BYTES: String(100 * 1024 * 1024),
+        UPLOAD_MAX_CSV_BYTES: String(1024 * 1024 * 1024),
+        URL_EXPIRES_SECONDS: '900',
+      },
+      // A presigned POST is S3 acting as the function: it may write exactly where uploads go.
+      grants: [bucket('uploads').name('write', `${prefixes.images}*`), bucket('uploads').name('write', `${prefixes.imports}*`)],
+      triggers: [],
+      asyncInvoke,
+      // Never open to the internet: callers sign with SigV4; a browser goes through the signing proxy.
+      url: { authType: 'AWS_IAM', cors: { allowOrigins: dashboardOrigins, allowMethods: ['GET', 'POST'], allowHeaders: ['content-type'], maxAge: 300 } },
     },
   ],
 });

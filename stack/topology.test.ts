@@ -52,6 +52,7 @@ describe('the topology both targets build', () => {
       ['csv-import', 2, 'csv-import-dlq'],
       ['audit', 2, 'audit-dlq'],
       ['report', 2, 'report-dlq'],
+      ['api', 2, 'api-dlq'],
     ]);
   });
 

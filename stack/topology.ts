@@ -7,7 +7,7 @@
 //     -> SQS event source mapping -> fn;  failures -> <fn>-dlq (redrive)
 //   DynamoDB Streams -> stream event source mapping -> fn;  failures -> <fn>-dlq (DDBStreamBatchInfo)
 //   Event invocations -> retries -> <fn>-dlq (destination record)
-import type { BucketSpec, DynamoStreamTrigger, FunctionSpec, S3Trigger, StackSpec, TableSpec, TopicSpec } from './model';
+import type { BucketSpec, DynamoStreamTrigger, FunctionSpec, FunctionUrlSpec, S3Trigger, StackSpec, TableSpec, TopicSpec } from './model';
 
 /** SQS keeps DLQ messages as long as it can (14 days): they are there to be read later. */
 export const DLQ_RETENTION_SECONDS = 1_209_600;
@@ -96,6 +96,11 @@ export interface AsyncInvokeSpec {
   onFailure: string;
 }
 
+/** A function's URL (payload format 2.0), as both targets serve it. */
+export interface FunctionUrlConfig extends FunctionUrlSpec {
+  function: string;
+}
+
 export interface Topology {
   buckets: BucketSpec[];
   tables: TableSpec[];
@@ -107,6 +112,7 @@ export interface Topology {
   mappings: EventSourceMapping[];
   asyncInvokes: AsyncInvokeSpec[];
   schedules: ScheduleSpec[];
+  urls: FunctionUrlConfig[];
   functions: FunctionSpec[];
 }
 
@@ -206,6 +212,7 @@ export function topology(stack: StackSpec): Topology {
     mappings,
     asyncInvokes: stack.functions.map((fn) => ({ function: fn.name, ...fn.asyncInvoke, onFailure: dlqName(fn) })),
     schedules,
+    urls: stack.functions.flatMap((fn) => (fn.url ? [{ function: fn.name, ...fn.url }] : [])),
     functions: stack.functions,
   };
 }

@@ -4,7 +4,7 @@ import { dynamodb, s3, sns } from '#shared/clients';
 import { loadConfig } from '#shared/config';
 import { invocationLogger } from '#shared/logger';
 import { S3ObjectStore } from '#shared/object-store';
-import { DynamoProcessingLogReader } from '#shared/processing-log';
+import { DynamoProcessingLogReader } from '#shared/processing-log-reader';
 import { SnsPublisher } from '#shared/publisher';
 import { reportConfigSchema } from './config';
 import { runReport, type ReportOutcome } from './report';

@@ -1,5 +1,6 @@
 import { MemoryObjectStore } from '#shared/memory-object-store';
-import { MemoryProcessingLog, MemoryProcessingLogReader, newLogItem } from '#shared/processing-log';
+import { MemoryProcessingLog, newLogItem } from '#shared/processing-log';
+import { MemoryProcessingLogReader } from '#shared/processing-log-reader';
 import { MemoryPublisher, type Notification, type Publisher } from '#shared/publisher';
 import { silentLogger } from '#shared/logger';
 import { parse } from 'csv-parse/sync';

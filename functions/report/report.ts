@@ -5,7 +5,8 @@
 import { stringify } from 'csv-stringify/sync';
 import type { Logger } from '#shared/logger';
 import type { ObjectStore } from '#shared/object-store';
-import type { ProcessingLogItem, ProcessingLogReader } from '#shared/processing-log';
+import type { ProcessingLogItem } from '#shared/processing-log';
+import type { ProcessingLogReader } from '#shared/processing-log-reader';
 import type { Publisher } from '#shared/publisher';
 import { aggregate, type ReportFigures } from './aggregate';
 

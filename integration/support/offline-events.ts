@@ -1,6 +1,8 @@
 // For each function, an event it completes without reaching AWS, and the answer it must post (a
 // response, or for a function that cannot finish anything offline, the error it must report):
 // lets a test or a benchmark run an image with nothing but a Runtime API.
+import { readFileSync } from 'node:fs';
+
 export const s3Record = (bucket: string, key: string) => ({
   eventVersion: '2.1',
   eventSource: 'aws:s3',
@@ -27,6 +29,21 @@ export const offlineCases: Record<string, OfflineCase> = {
   audit: {
     event: { Records: [{ eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: { status: { S: 'PROCESSED' } } } }] },
     response: { batchItemFailures: [] },
+  },
+  // GET /config answers from the function's configuration alone, as a Function URL response.
+  api: {
+    // Read from the repository root, where jest, make and the bench scripts run.
+    event: JSON.parse(readFileSync('functions/api/events/get-config.json', 'utf8')),
+    response: {
+      statusCode: 200,
+      headers: { 'content-type': 'application/json' },
+      isBase64Encoded: false,
+      body: JSON.stringify({
+        datasets: ['people', 'debian-releases'],
+        limits: { imageBytes: 104_857_600, csvBytes: 1_073_741_824 },
+        imageTypes: ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/tiff', 'image/heic', 'image/heif'],
+      }),
+    },
   },
   // Every report reads DynamoDB: offline, a scheduled event with a bad time is refused before that.
   report: {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
 import type { FunctionSpec, StackOverrides, StackSpec } from '#stack/model';
-import { BRIDGE_PORT } from '../../bridge/addresses';
+import { BRIDGE_PORT, functionUrlPort, signingProxyPort } from '../../bridge/addresses';
 import { FUNCTION_LABEL, STACK_LABEL } from '../../bridge/docker-proxy';
 import { bootstrap } from '../../scripts/bootstrap';
 import { functionEnvironment, localAwsEnv, PIDS_LIMIT, SANDBOX_USER } from '../../scripts/generate-compose';
@@ -67,6 +67,9 @@ export interface RunningStack {
   bridgeContainerId: string;
   localstack: LocalStack;
   bridgeUrl: string;
+  /** A Function URL as the test reaches it (http://127.0.0.1:<mapped port>/), and its signing proxy. */
+  functionUrl(fn: string): string;
+  signingProxyUrl(fn: string): string;
   functionContainers: Map<string, StartedTestContainer[]>;
   /** Starts `count` more containers of a function and waits until all of them poll for work. */
   addReplicas(name: string, count: number): Promise<void>;
@@ -85,6 +88,7 @@ export async function startStack({ replicas = 1, only, stackOverrides, bridgeEnv
   const localstack = await startLocalStack(network);
   await bootstrap(localstack.clients, spec, () => undefined);
 
+  const urlFunctions = spec.functions.filter((f) => f.url);
   const dockerProxy = await new GenericContainer(imageOf('bridge'))
     .withNetwork(network)
     .withNetworkAliases('docker-proxy')
@@ -110,7 +114,7 @@ export async function startStack({ replicas = 1, only, stackOverrides, bridgeEnv
       ...bridgeEnvironment,
     })
     .withUser(SANDBOX_USER)
-    .withExposedPorts(BRIDGE_PORT)
+    .withExposedPorts(BRIDGE_PORT, ...urlFunctions.flatMap((f) => [functionUrlPort(f), signingProxyPort(f)]))
     .withWaitStrategy(Wait.forHttp('/health', BRIDGE_PORT))
     .start();
   // Read again after a restart: Docker may publish the port anew.
@@ -157,6 +161,8 @@ export async function startStack({ replicas = 1, only, stackOverrides, bridgeEnv
     get bridgeUrl() {
       return url();
     },
+    functionUrl: (fn) => `http://127.0.0.1:${bridge.getMappedPort(functionUrlPort({ name: fn }))}/`,
+    signingProxyUrl: (fn) => `http://127.0.0.1:${bridge.getMappedPort(signingProxyPort({ name: fn }))}/`,
     functionContainers,
     async addReplicas(name, count) {
       const fn = spec.functions.find((f) => f.name === name)!;
