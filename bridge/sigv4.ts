@@ -102,7 +102,7 @@ export async function verifySigned(request: IncomingSigned, region: string, now 
   return { ok: true, accessKeyId };
 }
 
-/** Signs a request for a Function URL (service `lambda`): returns the headers to send. */
+/** Signs a request for a Function URL (service `lambda`): `url` is the path and query, `headers.host` the URL's host. Returns the headers to send. */
 export async function signForUrl(
   request: { method: string; url: string; headers: Record<string, string>; body: Buffer },
   region: string,

@@ -26,7 +26,8 @@ try_pull() {
 build_with_kit() {
   local script=$1 image=$2 minutes=$3 started=$SECONDS pid
   say "==> building $image with the offline kit (docker/base/$script): once per machine, about $minutes min"
-  bash "docker/base/$script" &
+  # The kit's output is progress: stderr, never the assignments on stdout that callers eval.
+  bash "docker/base/$script" >&2 &
   pid=$!
   while kill -0 "$pid" 2>/dev/null; do
     sleep 15

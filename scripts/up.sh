@@ -37,11 +37,16 @@ AWS_ENDPOINT_URL=http://127.0.0.1:4566 npx tsx scripts/bootstrap.ts
 cat <<'NEXT'
 
 The stack is up. Try:
-  awslocal s3 cp photo.jpg s3://uploads/images/photo.jpg      # thumbnail + notify
-  awslocal s3 cp people.csv s3://uploads/imports/people.csv   # csv-import + notify
+  open http://127.0.0.1:9080/                                                # the dashboard: drop photos and CSV files
+  awslocal s3 cp samples/photo.jpg s3://uploads/images/photo.jpg             # thumbnail + notify
+  awslocal s3 cp samples/people.csv s3://uploads/imports/people/people.csv   # csv-import + notify
   awslocal s3 ls --recursive s3://thumbnails/
   awslocal dynamodb scan --table-name processing-log
-  make demo     # all of the above with bundled samples
+  make invoke FUNCTION=report   # the daily report, now (it also runs every day at 06:00 UTC)
+  make demo     # uploads the samples and prints what came out
   make logs     # follow the containers' logs
   make down     # stop everything
+The Lambda API is at http://127.0.0.1:9001 (aws lambda invoke --endpoint-url ...), the api
+function's URL at http://127.0.0.1:9010/ (AWS_IAM: requests must be SigV4-signed; the dashboard
+address above signs them for the browser).
 NEXT

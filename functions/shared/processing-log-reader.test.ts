@@ -1,5 +1,5 @@
 import { MemoryProcessingLog, newLogItem, type ProcessingLogItem } from './processing-log';
-import { daysBetween, decodeCursor, encodeCursor, InvalidCursor, MemoryProcessingLogReader } from './processing-log-reader';
+import { daysBetween, decodeCursor, encodeCursor, InvalidCursor, MemoryProcessingLogReader, pageByDay } from './processing-log-reader';
 
 /** A log with one item per (key, time, status), as the pipelines write them. */
 function logOf(entries: Array<[key: string, at: string, status?: ProcessingLogItem['status']]>) {
@@ -61,6 +61,33 @@ describe('the processing log by day', () => {
       const page = await empty.page({ limit: 25, horizonDays: 7, now });
       expect(page).toEqual({ items: [] });
       expect(empty.queries).toEqual(['2026-11-24', '2026-11-23', '2026-11-22', '2026-11-21', '2026-11-20', '2026-11-19', '2026-11-18']);
+    });
+
+    it('reads quiet days several at a time, and a day read ahead with more than is wanted resumes after what was handed out', async () => {
+      let inFlight = 0;
+      let most = 0;
+      const asked: string[] = [];
+      await pageByDay(async (day) => {
+        asked.push(day);
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setImmediate(r));
+        inFlight--;
+        return { items: [] };
+      }, { limit: 25, horizonDays: 30, now });
+      expect(asked).toHaveLength(30);
+      expect(most).toBe(8);
+
+      const { reader: busy } = logOf([
+        ['images/x.jpg', '2026-11-24T08:00:00.000Z'],
+        ['images/p.jpg', '2026-11-23T23:00:00.000Z'],
+        ['images/q.jpg', '2026-11-23T22:00:00.000Z'],
+        ['images/r.jpg', '2026-11-23T21:00:00.000Z'],
+      ]);
+      // Day 23 was asked for 3 items while day 24 was still out; only 2 of them fit this page.
+      const first = await busy.page({ limit: 3, horizonDays: 30, now });
+      expect(keys(first.items)).toEqual(['images/x.jpg', 'images/p.jpg', 'images/q.jpg']);
+      const second = await busy.page({ limit: 3, horizonDays: 30, now, cursor: first.cursor! });
+      expect(keys(second.items)).toEqual(['images/r.jpg']);
     });
 
     it('refuses a cursor it did not hand out', () => {

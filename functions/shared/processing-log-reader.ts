@@ -83,8 +83,17 @@ export function decodeCursor(cursor: string): { day: string; position?: DayPosit
 const MAX_QUERIES_PER_PAGE = 40;
 
 /**
+ * Days queried at once when a page starts a day afresh: quiet days cost one round trip per
+ * LOOKAHEAD_DAYS, not one each (a fresh stack's recent list walks its whole horizon).
+ */
+const LOOKAHEAD_DAYS = 8;
+
+type DayAnswer = Awaited<ReturnType<QueryDay>>;
+
+/**
  * A page of the newest items (filtered), walking back day by day from today, or from the cursor,
- * down to `horizonDays` ago. The cursor resumes exactly after the last item evaluated.
+ * down to `horizonDays` ago. The cursor resumes exactly after the last item handed out. Days are
+ * queried LOOKAHEAD_DAYS at a time but consumed in order, so the page is what one-by-one would give.
  */
 export async function pageByDay(queryDay: QueryDay, request: PageRequest): Promise<Page> {
   const today = Math.floor(request.now.getTime() / DAY_MS);
@@ -94,12 +103,29 @@ export async function pageByDay(queryDay: QueryDay, request: PageRequest): Promi
   let position = 'position' in start ? start.position : undefined;
   const items: ProcessingLogItem[] = [];
   const filter = { ...(request.prefix && { prefix: request.prefix }), ...(request.status && { status: request.status }) };
-  for (let queries = 0; items.length < request.limit && day >= oldest && queries < MAX_QUERIES_PER_PAGE; queries++) {
-    const out = await queryDay(dayOf(day), position, request.limit - items.length, filter);
-    items.push(...out.items);
-    if (out.next) {
-      position = out.next;
-    } else {
+  const ahead = new Map<number, Promise<DayAnswer>>();
+  let queries = 0;
+  const query = (d: number, from: DayPosition | undefined): Promise<DayAnswer> => {
+    queries++;
+    const answer = queryDay(dayOf(d), from, request.limit - items.length, filter);
+    answer.catch(() => undefined); // a read-ahead nobody awaits must not become an unhandled rejection
+    return answer;
+  };
+  while (items.length < request.limit && day >= oldest && (ahead.has(day) || queries < MAX_QUERIES_PER_PAGE)) {
+    let out: DayAnswer;
+    if (position) out = await query(day, position);
+    else {
+      for (let d = day; d > day - LOOKAHEAD_DAYS && d >= oldest && queries < MAX_QUERIES_PER_PAGE; d--) if (!ahead.has(d)) ahead.set(d, query(d, undefined));
+      out = await ahead.get(day)!;
+      ahead.delete(day);
+    }
+    // A day read ahead may hold more than is still wanted: hand out what is, resume after it.
+    const wanted = request.limit - items.length;
+    items.push(...out.items.slice(0, wanted));
+    const last = out.items[wanted - 1];
+    if (out.items.length > wanted && last) position = { pk: last.pk, sk: last.sk, createdAt: last.createdAt };
+    else if (out.next) position = out.next;
+    else {
       day--;
       position = undefined;
     }

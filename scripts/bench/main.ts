@@ -2,11 +2,12 @@
 // Prints each table as it is made and rewrites docs/benchmarks.md. Needs the stack up (`make bench`
 // runs `make up` first), vipsthumbnail (libvips-tools) and ImageMagick (imagemagick).
 //   BENCH_RUNS=3 BENCH_UPLOADS=100 BENCH_CSV_ROWS=200000 BENCH_CSV_RATIO_ROWS=10000 BENCH_CSV_BIG_MB=100
-//   BENCH_PEER_WARM_CALLS=200 BENCH_PEER_COLD_CALLS=10 BENCH_THROUGHPUT_SECONDS=30 BENCH_DEV_SAVES=10
+//   BENCH_PEER_WARM_CALLS=200 BENCH_PEER_COLD_CALLS=10 BENCH_THROUGHPUT_SECONDS=30 BENCH_DEV_SAVES=10 BENCH_API_CALLS=300
 //   BENCH_ONLY="dev loop,local lambda service vs peers"   only these sections
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { destroyClients, isUnreachable, localClients } from '../local-clients';
+import { benchApi } from './api';
 import { benchCsvImport } from './csv-import';
 import { benchImageSection } from './images';
 import { benchDevLoop } from './dev-loop';
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
         ).markdown,
     },
     { title: 'End-to-end latency', run: async () => (await benchLatency(clients, UPLOADS)).markdown },
+    { title: 'HTTP API', run: async () => (await benchApi(env('BENCH_API_CALLS', 300))).markdown },
     { title: 'Images and cold start', run: () => benchImageSection(RUNS, 'make bench'), writesOwnHeading: true },
     {
       title: 'Local Lambda service vs peers',
