@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { DescribeTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { GetBucketNotificationConfigurationCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetBucketCorsCommand, GetBucketNotificationConfigurationCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetSubscriptionAttributesCommand, ListSubscriptionsCommand, ListTopicsCommand, PublishCommand } from '@aws-sdk/client-sns';
 import { DeleteMessageCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { baseStack, functions } from '#stack';
@@ -22,6 +22,7 @@ const bootstrapCli = (endpoint: string) =>
 const EXPECTED_QUEUES = [
   'upload-notifications-inbox',
   'processing-alerts-inbox',
+  'daily-reports-inbox',
   ...functions.map(dlqName),
   ...functions.filter((f) => f.triggers.some((t) => t.type === 's3')).map(eventQueueName),
 ].sort();
@@ -78,11 +79,12 @@ describeWithDocker('bootstrap against LocalStack', () => {
     const queueNames = ((await sqs.send(new ListQueuesCommand({}))).QueueUrls ?? []).map((u) => u.split('/').pop()!);
     const subscriptions = (await sns.send(new ListSubscriptionsCommand({}))).Subscriptions!;
 
-    expect(bucketNames.sort()).toEqual(['thumbnails', 'uploads']);
-    expect(tableNames.sort()).toEqual(['debian-releases', 'imported-rows', 'processing-log']);
-    expect(topicArns.map((a) => a.split(':').pop()).sort()).toEqual(['processing-alerts', 'upload-notifications', 'uploads-object-created']);
+    expect(bucketNames.sort()).toEqual(['reports', 'thumbnails', 'uploads']);
+    expect(tableNames.sort()).toEqual(['debian-releases', 'imported-rows', 'processing-log', 'report-runs']);
+    expect(topicArns.map((a) => a.split(':').pop()).sort()).toEqual(['daily-reports', 'processing-alerts', 'upload-notifications', 'uploads-object-created']);
     expect(queueNames.sort()).toEqual(EXPECTED_QUEUES);
     expect(subscriptions.map((s) => `${s.TopicArn!.split(':').pop()} -> ${s.Protocol}:${s.Endpoint!.split(':').pop()}`).sort()).toEqual([
+      'daily-reports -> sqs:daily-reports-inbox',
       'processing-alerts -> sqs:processing-alerts-inbox',
       'upload-notifications -> sqs:upload-notifications-inbox',
       'uploads-object-created -> sqs:csv-import-events',
@@ -99,6 +101,12 @@ describeWithDocker('bootstrap against LocalStack', () => {
     expect(summary.sort()).toEqual(['uploads-object-created s3:ObjectCreated:* Prefix=images/', 'uploads-object-created s3:ObjectCreated:* Prefix=imports/']);
     expect(uploads.QueueConfigurations ?? []).toEqual([]);
     expect([...(thumbnails.TopicConfigurations ?? []), ...(thumbnails.QueueConfigurations ?? [])]).toEqual([]);
+  });
+
+  it("lets the dashboard's origin POST to the uploads bucket, and no origin anything on the others", async () => {
+    const cors = await ls.clients.s3.send(new GetBucketCorsCommand({ Bucket: 'uploads' }));
+    expect(cors.CORSRules).toEqual([expect.objectContaining({ AllowedMethods: ['POST'], AllowedOrigins: ['http://127.0.0.1:9080', 'http://localhost:9080'] })]);
+    await expect(ls.clients.s3.send(new GetBucketCorsCommand({ Bucket: 'thumbnails' }))).rejects.toThrow(/CORS/);
   });
 
   it('subscribes each function queue with raw delivery and a filter policy on the S3 key in the message body', async () => {
