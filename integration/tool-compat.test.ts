@@ -7,9 +7,11 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Network, type StartedNetwork } from 'testcontainers';
+import { BY_DAY_INDEX } from '#shared/processing-log-reader';
 import { baseStack, functions } from '#stack';
 import { bootstrap } from '../scripts/bootstrap';
 import { functionEnvironment } from '../scripts/generate-compose';
@@ -64,6 +66,24 @@ describeWithDocker('the images in the tools users test Lambda images with', () =
     await network?.stop();
   }, 120_000);
 
+  /** Processing-log items with from <= createdAt < to, by status, read through the by-day index. */
+  async function loggedBetween(from: string, to: string) {
+    const statuses: string[] = [];
+    for (const day of [from.slice(0, 10), to.slice(0, 10)]) {
+      const out = await localstack.clients.dynamodb.send(
+        new QueryCommand({
+          TableName: 'processing-log',
+          IndexName: BY_DAY_INDEX,
+          KeyConditionExpression: '#day = :day AND createdAt BETWEEN :from AND :to',
+          ExpressionAttributeNames: { '#day': 'day' },
+          ExpressionAttributeValues: { ':day': { S: day }, ':from': { S: from }, ':to': { S: new Date(Date.parse(to) - 1).toISOString() } },
+        }),
+      );
+      statuses.push(...(out.Items ?? []).map((i) => i.status?.S ?? ''));
+    }
+    return { items: statuses.length, processed: statuses.filter((s) => s === 'PROCESSED').length, failed: statuses.filter((s) => s === 'FAILED').length };
+  }
+
   it.each(functions.map((f) => f.name))("AWS's recipe: docker run -p 9000:8080 %s, then curl the emulator", async (name) => {
     const port = await freePort();
     const env = Object.entries(functionEnvironment(functions.find((f) => f.name === name)!)).filter(([k]) => k !== 'AWS_LAMBDA_RUNTIME_API');
@@ -87,7 +107,7 @@ describeWithDocker('the images in the tools users test Lambda images with', () =
       return file;
     };
 
-    it.each(functions.map((f) => f.name))("sam local invoke %s with its sample event, against LocalStack", (name) => {
+    it.each(functions.map((f) => f.name))("sam local invoke %s with its sample event, against LocalStack", async (name) => {
       const out = execFileSync(
         join(samBin, 'sam'),
         ['local', 'invoke', samLogicalId(name), '--template', template(), '--event', sampleEvent(name), '--skip-pull-image', '--docker-network', network.getName()],
@@ -95,10 +115,11 @@ describeWithDocker('the images in the tools users test Lambda images with', () =
       );
       const response = JSON.parse(out.trim().split('\n').filter((l) => l.startsWith('{')).at(-1)!) as Record<string, any>;
       if (name === 'audit') expect(response).toEqual({ batchItemFailures: [] });
-      // Nothing was processed in this LocalStack: the report of the sample event's day is all zeros.
       // The api's first sample is GET /config: a Function URL response.
       else if (name === 'api') expect(response).toMatchObject({ statusCode: 200, headers: { 'content-type': 'application/json' } });
-      else if (name === 'report') expect(response).toMatchObject({ date: '2026-11-25', figures: { items: 0, processed: 0, failed: 0 }, json: 's3://reports/daily/2026-11-25.json' });
+      // The sample event reports on the 24 hours before 2026-11-25T06:00Z: what this suite's own
+      // invocations logged in them (none, on any other day), counted here with a Query of its own.
+      else if (name === 'report') expect(response).toMatchObject({ date: '2026-11-25', figures: await loggedBetween('2026-11-24T06:00:00.000Z', '2026-11-25T06:00:00.000Z'), json: 's3://reports/daily/2026-11-25.json' });
       else expect(response.results.length).toBeGreaterThan(0);
       if (name === 'thumbnail') expect(response.results[0]).toMatchObject({ key: 'images/red flower + été%.jpg', status: 'PROCESSED' });
       if (name === 'csv-import') expect(response.results[0]).toMatchObject({ status: 'PROCESSED', dataset: 'people', rowsWritten: 10 });

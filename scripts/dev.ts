@@ -46,6 +46,8 @@ export async function watchFunctions(
     names.map(async (fn) => {
       let first = true;
       let started = 0;
+      let firstBuilt!: () => void;
+      const built = new Promise<void>((resolve) => (firstBuilt = resolve));
       const announce: Plugin = {
         name: 'announce',
         setup(build) {
@@ -54,13 +56,17 @@ export async function watchFunctions(
           });
           build.onEnd((result) => {
             if (!first) onBundle(fn, performance.now() - started, result.errors.length);
+            else firstBuilt();
             first = false;
           });
         },
       };
       const options = bundleOptions(fn, devBundleDir(fn), { sourcemap: true });
       const ctx = await context({ ...options, ...(entryOf && { entryPoints: { handler: entryOf(fn) } }), plugins: [announce] });
+      // watch() returns before its first build ends: a container started now could load the
+      // bundle of an earlier session and keep it warm. The caller gets the context once it is written.
       await ctx.watch();
+      await built;
       return ctx;
     }),
   );

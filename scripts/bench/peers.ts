@@ -314,7 +314,7 @@ export async function benchPeers(options: PeerOptions): Promise<{ markdown: stri
   const markdown = [
     `The same image (\`${FUNCTION}\`, an event that needs no AWS call, so only the platform is measured), each peer started by the bench on 127.0.0.1 in one run. Versions: ${versions}.`,
     `Calls: a plain HTTP/1.1 client with keep-alive posting to the Invoke API each peer serves. Warm: ${options.warmCalls} calls one after the other (after 5 not counted). Cold: ${options.coldCalls} calls on a container started for it (ours: \`docker restart\` of the function's container, then the call; sam local invoke: the whole command; MiniStack: the first call of a new function).`,
-    `Throughput: 8 clients calling back to back for ${options.throughputSeconds} s. Idle memory: the resident memory of what each keeps running for its functions (ours: the local Lambda service, its Docker proxy and the 4 function containers; sam: its process and warm container; MiniStack: its process and containers), LocalStack not counted.`,
+    `Throughput: 8 clients calling back to back for ${options.throughputSeconds} s. Idle memory: the resident memory of what each keeps running for its functions (ours: the local Lambda service, its Docker proxy and the ${baseStack.functions.length} function containers; sam: its process and warm container; MiniStack: its process and containers), LocalStack not counted.`,
     '',
     table(
       ['peer', 'cold p50 ms', 'cold p95 ms', 'warm p50 ms', 'warm p95 ms', 'invokes/s (8 clients)', 'idle memory MB', 'note'],
