@@ -28,7 +28,12 @@ export interface RangedReadOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export const DEFAULT_RANGE_BYTES = 8 * 1024 * 1024;
+/**
+ * 4 MB: two of them (the one handed on, the next downloading) bound what the read holds. Measured
+ * on a 100 MB import into LocalStack: 8 MB ranges concatenated peaked at 258 MB RSS, 8 MB as the
+ * socket's chunks at 224 MB, 4 MB at 168 MB (and 2 MB the same), with no loss of speed.
+ */
+export const DEFAULT_RANGE_BYTES = 4 * 1024 * 1024;
 
 /** A 4xx answer (object gone, changed, forbidden) will not heal by asking again; anything else may. */
 export function isRetryableRead(error: unknown): boolean {
@@ -41,10 +46,11 @@ export class RangeReadError extends Error {
 }
 
 /**
- * Downloads [start, end] whole, resuming a broken stream where it broke. Throws the last error
- * after `maxRetries` consecutive failures without a single new byte.
+ * Downloads [start, end] whole, resuming a broken stream where it broke, as the chunks the socket
+ * gave (never concatenated: no copy, and the parser gets small bites, not megabytes of rows at
+ * once). Throws the last error after `maxRetries` consecutive failures without a single new byte.
  */
-async function downloadRange(fetchRange: FetchRange, start: number, end: number, options: RangedReadOptions): Promise<Buffer> {
+async function downloadRange(fetchRange: FetchRange, start: number, end: number, options: RangedReadOptions): Promise<Buffer[]> {
   const { maxRetries = 5, retryDelayMs = (n) => Math.min(200 * 2 ** (n - 1), 5_000), retryable = isRetryableRead, sleep = realSleep } = options;
   const length = end - start + 1;
   const chunks: Buffer[] = [];
@@ -75,7 +81,7 @@ async function downloadRange(fetchRange: FetchRange, start: number, end: number,
       await sleep(retryDelayMs(failures));
     }
   }
-  return Buffer.concat(chunks, length);
+  return chunks;
 }
 
 /**
@@ -86,16 +92,15 @@ export async function* readRanges(fetchRange: FetchRange, options: RangedReadOpt
   const rangeBytes = options.rangeBytes ?? DEFAULT_RANGE_BYTES;
   if (!(rangeBytes > 0)) throw new RangeError('rangeBytes must be positive');
   const download = (start: number) => downloadRange(fetchRange, start, Math.min(start + rangeBytes, options.size) - 1, options);
-  let next: Promise<Buffer> | undefined = options.size > 0 ? download(0) : undefined;
+  let next: Promise<Buffer[]> | undefined = options.size > 0 ? download(0) : undefined;
   let position = 0;
   while (next) {
-    // Never leave a rejected prefetch unobserved if the consumer stops early.
-    const current = next;
-    const data = await current;
-    position += data.length;
+    const chunks = await next;
+    position += chunks.reduce((n, c) => n + c.length, 0);
     next = position < options.size ? download(position) : undefined;
+    // Never leave a rejected prefetch unobserved if the consumer stops early.
     next?.catch(() => undefined);
-    yield data;
+    yield* chunks;
   }
 }
 
