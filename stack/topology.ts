@@ -59,17 +59,10 @@ export interface SqsMapping {
   reportBatchItemFailures: boolean;
 }
 
-export interface StreamMapping {
+/** A stream trigger's settings as the mapping carries them, with its function and DLQ. */
+export interface StreamMapping extends Omit<DynamoStreamTrigger, 'type'> {
   kind: 'dynamodb-stream';
   function: string;
-  table: string;
-  startingPosition: DynamoStreamTrigger['startingPosition'];
-  batchSize: number;
-  maximumBatchingWindowInSeconds: number;
-  maximumRetryAttempts: number;
-  maximumRecordAgeInSeconds: number;
-  bisectBatchOnFunctionError: boolean;
-  reportBatchItemFailures: boolean;
   /** The on-failure destination: a queue receiving DDBStreamBatchInfo records. */
   onFailure: string;
 }
@@ -186,19 +179,8 @@ export function topology(stack: StackSpec): Topology {
           onFailure: dlqName(fn),
         });
       } else {
-        mappings.push({
-          kind: 'dynamodb-stream',
-          function: fn.name,
-          table: trigger.table,
-          startingPosition: trigger.startingPosition,
-          batchSize: trigger.batchSize,
-          maximumBatchingWindowInSeconds: trigger.maximumBatchingWindowInSeconds,
-          maximumRetryAttempts: trigger.maximumRetryAttempts,
-          maximumRecordAgeInSeconds: trigger.maximumRecordAgeInSeconds,
-          bisectBatchOnFunctionError: trigger.bisectBatchOnFunctionError,
-          reportBatchItemFailures: trigger.reportBatchItemFailures,
-          onFailure: dlqName(fn),
-        });
+        const { type: _type, ...settings } = trigger;
+        mappings.push({ kind: 'dynamodb-stream', function: fn.name, ...settings, onFailure: dlqName(fn) });
       }
     }
   }
