@@ -31,6 +31,9 @@ export interface UrlResponse {
   body: Buffer;
 }
 
+/** A URL's id, the first label of its domain: the function name hex-padded the way AWS's ids look (stable across restarts). */
+export const urlIdOf = (fn: string): string => Buffer.from(fn).toString('hex').padEnd(32, '0').slice(0, 32);
+
 /** Content types Lambda passes as text; anything else arrives base64-encoded. */
 const TEXT_TYPE = /^(text\/|application\/(json|javascript|xml|x-www-form-urlencoded|[\w.+-]+\+(json|xml))\b)/i;
 

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { FunctionUrlConfig } from '#stack/topology';
 import type { FunctionRuntime } from './function-runtime';
-import { badGateway, fromUrlPayload, headerMap, preflight, toUrlEvent, withCors, type UrlResponse } from './function-url';
+import { badGateway, fromUrlPayload, headerMap, preflight, toUrlEvent, urlIdOf, withCors, type UrlResponse } from './function-url';
 import { MAX_PAYLOAD_BYTES, readBody, remoteAddress } from './http-util';
 import { logInvocation, outcomeOf } from './esm/poller';
 import { verifySigned } from './sigv4';
@@ -34,8 +34,7 @@ function write(res: ServerResponse, r: UrlResponse, requestId?: string): void {
 export function functionUrlHandler(deps: UrlServerDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { config, runtime, logger } = deps;
   const now = deps.now ?? (() => new Date());
-  // The URL id: the function name, hex-padded the way AWS's ids look (stable across restarts).
-  const urlId = Buffer.from(config.function).toString('hex').padEnd(32, '0').slice(0, 32);
+  const urlId = urlIdOf(config.function);
   return async (req, res) => {
     const method = req.method ?? 'GET';
     // Every header as sent, the cookie included: the signature covers what the client signed.

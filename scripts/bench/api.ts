@@ -5,51 +5,28 @@
 // - the Function URL, SigV4-signed as an AWS client signs it: URL server + signature check added;
 // - the signing proxy, as the dashboard's browser calls it: one more local hop and a signature.
 // The differences between the p50s are what the local Function URL costs over the function itself.
-import { Agent, request } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { findFunction } from '#stack';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '#stack/local';
 import { BRIDGE_PORT, functionUrlPort, signingProxyPort } from '../../bridge/addresses';
+import { toUrlEvent, urlIdOf } from '../../bridge/function-url';
 import { signForUrl } from '../../bridge/sigv4';
+import { keepAliveClient, type Answer } from './http-client';
 import { percentile, table } from './stats';
 
 const FUNCTION = 'api';
 const PATHS = ['/config', '/uploads?limit=20'];
-const REGION = 'us-east-1';
 const credentials = { accessKeyId: 'bench', secretAccessKey: 'test' };
-const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+const client = keepAliveClient({ maxSockets: 1 });
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function send(url: string, method: string, headers: Record<string, string>, body = ''): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** The Function URL event a GET /uploads becomes (payload format 2.0), for the Invoke API. */
-function urlEvent(path: string): string {
-  const [rawPath, rawQueryString = ''] = path.split('?') as [string, string?];
-  return JSON.stringify({
-    version: '2.0',
-    routeKey: '$default',
-    rawPath,
-    rawQueryString,
-    headers: { host: `127.0.0.1:${functionUrlPort({ name: FUNCTION })}`, accept: 'application/json' },
-    queryStringParameters: Object.fromEntries(new URLSearchParams(rawQueryString)),
-    requestContext: { http: { method: 'GET', path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' }, requestId: 'bench', routeKey: '$default', stage: '$default', timeEpoch: Date.now() },
-    isBase64Encoded: false,
-  });
-}
+/** The event the Function URL makes of a GET (the service's own mapping), for the Invoke API. */
+const urlEvent = (path: string, host: string): string =>
+  JSON.stringify(
+    toUrlEvent(
+      { method: 'GET', url: path, rawHeaders: ['Host', host, 'Accept', 'application/json'], body: Buffer.alloc(0), sourceIp: '127.0.0.1' },
+      { requestId: randomUUID(), accountId: LOCAL_ACCOUNT_ID, urlId: urlIdOf(FUNCTION), region: LOCAL_REGION, now: new Date() },
+    ),
+  );
 
 const expectOk = (how: string, path: string, answer: Answer) => {
   if (answer.status !== 200) throw new Error(`${how}: GET ${path} answered ${answer.status}: ${answer.body.slice(0, 200)}`);
@@ -64,7 +41,7 @@ export async function benchApi(calls: number): Promise<{ markdown: string }> {
     {
       name: 'function duration (Invoke API, REPORT Duration)',
       call: async () => {
-        const answer = await send(invokeUrl, 'POST', { 'content-type': 'application/json', 'x-amz-log-type': 'Tail' }, urlEvent(path));
+        const answer = await client.send(invokeUrl, 'POST', { 'content-type': 'application/json', 'x-amz-log-type': 'Tail' }, urlEvent(path, new URL(urlBase).host));
         const payload = JSON.parse(answer.body) as { statusCode?: number; body?: string };
         if (answer.status !== 200 || payload.statusCode !== 200) throw new Error(`Invoke API: ${answer.status} ${answer.body.slice(0, 200)}`);
         const report = Buffer.from(String(answer.headers['x-amz-log-result'] ?? ''), 'base64').toString();
@@ -76,15 +53,15 @@ export async function benchApi(calls: number): Promise<{ markdown: string }> {
     {
       name: 'Function URL, SigV4-signed client',
       call: async () => {
-        const headers = await signForUrl({ method: 'GET', url: path, headers: { host: new URL(urlBase).host, accept: 'application/json' }, body: Buffer.alloc(0) }, REGION, credentials);
-        expectOk('Function URL', path, await send(`${urlBase}${path}`, 'GET', headers));
+        const headers = await signForUrl({ method: 'GET', url: path, headers: { host: new URL(urlBase).host, accept: 'application/json' }, body: Buffer.alloc(0) }, LOCAL_REGION, credentials);
+        expectOk('Function URL', path, await client.send(`${urlBase}${path}`, 'GET', headers));
         return undefined;
       },
     },
     {
       name: 'signing proxy (as the dashboard calls it)',
       call: async () => {
-        expectOk('signing proxy', path, await send(`${proxyBase}${path}`, 'GET', { accept: 'application/json' }));
+        expectOk('signing proxy', path, await client.send(`${proxyBase}${path}`, 'GET', { accept: 'application/json' }));
         return undefined;
       },
     },
@@ -109,7 +86,7 @@ export async function benchApi(calls: number): Promise<{ markdown: string }> {
     const [fn, url, proxy] = p50s as [number, number, number];
     overheads.push(`\`GET ${path}\`: the Function URL adds ${(url - fn).toFixed(1)} ms to the function's p50, the signing proxy ${(proxy - url).toFixed(1)} ms more.`);
   }
-  agent.destroy();
+  client.destroy();
   return {
     markdown: [
       `${calls} calls per row (after one warm-up), one at a time over a keep-alive connection, to the api function of the stack \`make up\` runs. "function duration" is the function's own time as the local Lambda service measures it (Runtime API next -> response); the other rows are wall-clock times at the client. On AWS, a Function URL adds its own network and signature check instead.`,
