@@ -40,20 +40,26 @@ describeWithDocker(
       if (!leaveRunning) make('down');
     }, 120_000);
 
+    /** Drops one file on the drop zone as a person drags it there: a DataTransfer holding it. */
+    async function drop(name: string, type: string, bytes: Buffer): Promise<void> {
+      const transfer = await page.evaluateHandle(
+        ([b64, fileName, fileType]) => {
+          const dt = new DataTransfer();
+          dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], fileName, { type: fileType }));
+          return dt;
+        },
+        [bytes.toString('base64'), name, type] as const,
+      );
+      await page.dispatchEvent('#drop', 'drop', { dataTransfer: transfer });
+    }
+
     it('opens, takes a dropped photo and a chosen CSV, and shows their thumbnails and import results', async () => {
       await page.goto(DASHBOARD);
       await page.locator('#api-status', { hasText: 'connected' }).waitFor({ timeout: 30_000 });
       expect(await page.locator('#dataset option').allTextContents()).toEqual(['people', 'debian-releases']);
 
       // The photo by drag and drop: a DataTransfer holding the file, dropped on the zone.
-      const photo = readFileSync(join(ROOT, 'samples/photo.jpg'));
-      const transfer = await page.evaluateHandle((b64) => {
-        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-        const dt = new DataTransfer();
-        dt.items.add(new File([bytes], 'photo.jpg', { type: 'image/jpeg' }));
-        return dt;
-      }, photo.toString('base64'));
-      await page.dispatchEvent('#drop', 'drop', { dataTransfer: transfer });
+      await drop('photo.jpg', 'image/jpeg', readFileSync(join(ROOT, 'samples/photo.jpg')));
       // The CSV through the file chooser, imported as the "people" data set.
       await page.selectOption('#dataset', 'people');
       await page.setInputFiles('#files', join(ROOT, 'samples/people.csv'));
@@ -93,12 +99,7 @@ describeWithDocker(
     }, 600_000);
 
     it('shows a file the pipeline refuses as FAILED with its reason, and lists it under alerts', async () => {
-      const transfer = await page.evaluateHandle(() => {
-        const dt = new DataTransfer();
-        dt.items.add(new File(['this is not a picture'], 'not-a-picture.png', { type: 'image/png' }));
-        return dt;
-      });
-      await page.dispatchEvent('#drop', 'drop', { dataTransfer: transfer });
+      await drop('not-a-picture.png', 'image/png', Buffer.from('this is not a picture'));
       const card = page.locator('li.card', { hasText: 'not-a-picture.png' });
       await card.and(page.locator('[data-status="FAILED"]')).waitFor({ timeout: 180_000 });
       expect(await card.locator('.state').textContent()).toMatch(/thumbnail failed in \d+ ms: /);
@@ -107,12 +108,7 @@ describeWithDocker(
     }, 300_000);
 
     it('refuses what the api refuses before anything reaches S3, and says why', async () => {
-      const transfer = await page.evaluateHandle(() => {
-        const dt = new DataTransfer();
-        dt.items.add(new File(['%PDF-1.7'], 'invoice.pdf', { type: 'application/pdf' }));
-        return dt;
-      });
-      await page.dispatchEvent('#drop', 'drop', { dataTransfer: transfer });
+      await drop('invoice.pdf', 'application/pdf', Buffer.from('%PDF-1.7'));
       const card = page.locator('li.card', { hasText: 'invoice.pdf' });
       await card.and(page.locator('[data-status="ERROR"]')).waitFor({ timeout: 30_000 });
       expect(await card.locator('.state').textContent()).toContain('application/pdf is not an image the thumbnail pipeline reads');
