@@ -65,7 +65,6 @@ export class FunctionRuntime {
   private readonly pollers: Poller[] = [];
   private readonly running = new Map<string, Running>();
   private lastInitError: FunctionError | undefined;
-  private claims = 0;
   /** While held (make dev reloading the code), nothing is handed out; invocations wait in the queue. */
   private held = false;
   private readonly now: () => number;
@@ -92,20 +91,17 @@ export class FunctionRuntime {
   }
 
   /**
-   * An event source asks for a container before it receives work from its queue, so that what it
-   * receives runs at once instead of waiting in the service while its visibility timeout runs out.
-   * True (and counted) when a container is idle that no queued invocation or other claim waits for;
-   * the caller must `unclaim()` once it has invoked, or received nothing. Direct invocations ignore
-   * claims: at worst a claimed batch waits one invocation long, well inside its visibility timeout.
+   * Whether an event source may receive work now: a container is idle that no queued invocation
+   * waits for. Asked before each receive, so that what is received runs at once instead of waiting
+   * in the service while its visibility timeout runs out. Not a reservation: the sources of one
+   * function (its SQS mappings, its Event-invocation queue) long-poll side by side, and when two
+   * receive at the same moment one batch waits one invocation long, well inside its visibility
+   * timeout (direct invocations do the same). An exclusive claim held across a long poll let an
+   * empty Event-invocation queue keep the only container from the SQS mapping for the whole
+   * poll: with one container, every other upload waited about one second.
    */
-  claim(): boolean {
-    if (this.pollers.length - this.queue.length - this.claims <= 0) return false;
-    this.claims++;
-    return true;
-  }
-
-  unclaim(): void {
-    this.claims = Math.max(0, this.claims - 1);
+  canTakeWork(): boolean {
+    return this.pollers.length > this.queue.length;
   }
 
   /**

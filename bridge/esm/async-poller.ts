@@ -73,14 +73,9 @@ export class AsyncPoller implements Poller {
   async poll(): Promise<PollOutcome> {
     const { sqs, runtime } = this.options;
     const queue = await this.options.queue();
-    if (!runtime.claim()) return 'busy';
-    let messages: Message[];
-    try {
-      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }));
-      messages = out.Messages ?? [];
-    } finally {
-      runtime.unclaim();
-    }
+    if (!runtime.canTakeWork()) return 'busy';
+    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }));
+    const messages = out.Messages ?? [];
     for (const message of messages) {
       const work = this.handle(queue, message).catch((error: unknown) =>
         this.options.logger.error({ poller: this.name, err: (error as Error)?.message }, 'Event invocation could not be settled; it will be delivered again'),

@@ -100,6 +100,27 @@ describe('SQS event source mapping', () => {
     await until(() => q.deleted.length === 4, 'the two batches deleted');
     expect(q.waiting).toHaveLength(1);
   });
+
+  it('receives and invokes while another source of the function long-polls an empty queue (one container)', async () => {
+    const { runtime, seen, poller } = setup(['upload'], () => ({ ok: null }));
+    // The function's Event-invocation queue: its long poll answers only when released.
+    let answerLongPoll!: () => void;
+    const longPoll = new Promise<{ Messages: [] }>((resolve) => (answerLongPoll = () => resolve({ Messages: [] })));
+    const empty = fakeClient({
+      GetQueueUrlCommand: () => ({ QueueUrl: 'http://sqs/async' }),
+      GetQueueAttributesCommand: () => ({ Attributes: { QueueArn: 'arn:aws:sqs:us-east-1:000000000000:async' } }),
+      ReceiveMessageCommand: () => longPoll,
+    });
+    const other = new SqsPoller({ sqs: empty.client, mapping: { ...mapping, queue: 'async' }, runtime, region: 'us-east-1', logger: silent });
+    const otherPoll = other.poll();
+    await until(() => empty.calls.some((c) => c.command === 'ReceiveMessageCommand'), 'the other source long-polling');
+
+    expect(await poller.poll()).toBe('work');
+    await poller.drain();
+    expect(seen.events.map((e) => e.Records[0].body)).toEqual(['upload']);
+    answerLongPoll();
+    expect(await otherPoll).toBe('idle');
+  });
 });
 
 describe('failedItems', () => {

@@ -68,13 +68,8 @@ export class SqsPoller implements Poller {
   async poll(): Promise<PollOutcome> {
     const { runtime } = this.options;
     const queue = await this.resolveQueue();
-    if (!runtime.claim()) return 'busy';
-    let messages: Message[];
-    try {
-      messages = await this.receive(queue.url);
-    } finally {
-      runtime.unclaim();
-    }
+    if (!runtime.canTakeWork()) return 'busy';
+    const messages = await this.receive(queue.url);
     if (messages.length === 0) return 'idle';
     const work = this.invoke(queue, messages).catch((error: unknown) =>
       this.options.logger.error({ poller: this.name, err: (error as Error)?.message }, 'could not settle an SQS batch'),
