@@ -133,6 +133,8 @@ describeWithDocker('pipelines end to end', () => {
   it('a poison message fails alone: its batch-mates are processed once, it lands in the DLQ after maxReceiveCount receives', async () => {
     // With the notify container stopped, five messages wait in its queue; when it starts, they
     // arrive in one batch (BatchSize 10): four S3 events and one that is not an S3 event at all.
+    // They are sent with a delay longer than the service's 1 s long poll: a receive in flight when
+    // the container stopped ends empty instead of taking the first of them into a batch of its own.
     const container = stack.functionContainers.get('notify')![0]!;
     execFileSync('docker', ['stop', '-t', '1', container.getId()]);
     const keys = ['images/batch/1.png', 'images/batch/2.png', 'images/batch/3.png', 'images/batch/4.png'];
@@ -143,9 +145,18 @@ describeWithDocker('pipelines end to end', () => {
     await clients().sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: await probe.queueUrl('notify-events'),
-        Entries: [...keys.slice(0, 2).map((k, i) => ({ Id: `g${i}`, MessageBody: JSON.stringify(event(k)) })), { Id: 'poison', MessageBody: poison }, ...keys.slice(2).map((k, i) => ({ Id: `h${i}`, MessageBody: JSON.stringify(event(k)) }))],
+        Entries: [
+          ...keys.slice(0, 2).map((k, i) => ({ Id: `g${i}`, MessageBody: JSON.stringify(event(k)) })),
+          { Id: 'poison', MessageBody: poison },
+          ...keys.slice(2).map((k, i) => ({ Id: `h${i}`, MessageBody: JSON.stringify(event(k)) })),
+        ].map((entry) => ({ ...entry, DelaySeconds: 2 })),
       }),
     );
+    const notifyEvents = await probe.queueUrl('notify-events');
+    await eventually(async () => {
+      const { Attributes } = await clients().sqs.send(new GetQueueAttributesCommand({ QueueUrl: notifyEvents, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesDelayed'] }));
+      return Attributes?.ApproximateNumberOfMessages === '5' && Attributes.ApproximateNumberOfMessagesDelayed === '0' ? true : undefined;
+    }, 'the five messages visible together in notify-events');
     execFileSync('docker', ['start', container.getId()]);
 
     const dead = await findMessage('notify-dlq', (body) => Array.isArray(body.Records) && body.Records[0]?.nonsense === 1, 120_000);
