@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import sharp from 'sharp';
@@ -115,10 +115,7 @@ describeWithDocker('pipelines end to end', () => {
     };
     const events = await probe.queueUrl('thumbnail-events');
     await clients().sqs.send(new SendMessageCommand({ QueueUrl: events, MessageBody: JSON.stringify(event) }));
-    await eventually(async () => {
-      const { Attributes } = await clients().sqs.send(new GetQueueAttributesCommand({ QueueUrl: events, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-      return Attributes?.ApproximateNumberOfMessages === '0' && Attributes.ApproximateNumberOfMessagesNotVisible === '0' ? true : undefined;
-    }, 'the redelivered event to be consumed');
+    await eventually(async () => ((await probe.queueDepth('thumbnail-events')) === 0 ? true : undefined), 'the redelivered event to be consumed');
     expect(await probe.logItems(key)).toHaveLength(1);
     // The stream would carry a second INSERT within a few seconds: watch the alerts for that long.
     const watchUntil = Date.now() + 5_000;
@@ -152,10 +149,9 @@ describeWithDocker('pipelines end to end', () => {
         ].map((entry) => ({ ...entry, DelaySeconds: 2 })),
       }),
     );
-    const notifyEvents = await probe.queueUrl('notify-events');
     await eventually(async () => {
-      const { Attributes } = await clients().sqs.send(new GetQueueAttributesCommand({ QueueUrl: notifyEvents, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesDelayed'] }));
-      return Attributes?.ApproximateNumberOfMessages === '5' && Attributes.ApproximateNumberOfMessagesDelayed === '0' ? true : undefined;
+      const { waiting, delayed } = await probe.queueCounts('notify-events');
+      return waiting === 5 && delayed === 0 ? true : undefined;
     }, 'the five messages visible together in notify-events');
     execFileSync('docker', ['start', container.getId()]);
 

@@ -65,12 +65,25 @@ export class Probe {
     return this.urls.get(name)!;
   }
 
+  /** A queue's messages: waiting (visible), received but not yet deleted, and delayed. */
+  async queueCounts(name: string): Promise<{ waiting: number; inFlight: number; delayed: number }> {
+    const { Attributes: a } = await this.clients.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: await this.queueUrl(name),
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      }),
+    );
+    return {
+      waiting: Number(a?.ApproximateNumberOfMessages ?? 0),
+      inFlight: Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0),
+      delayed: Number(a?.ApproximateNumberOfMessagesDelayed ?? 0),
+    };
+  }
+
   /** Messages waiting plus messages received but not yet deleted. */
   async queueDepth(name: string): Promise<number> {
-    const { Attributes: a } = await this.clients.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: await this.queueUrl(name), AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-    );
-    return Number(a?.ApproximateNumberOfMessages ?? 0) + Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0);
+    const { waiting, inFlight } = await this.queueCounts(name);
+    return waiting + inFlight;
   }
 
   /** Drains a queue into memory (each message received once, then deleted); returns every body seen so far. */
