@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { AsyncInvokeSpec } from '#stack/topology';
 import type { FunctionRuntime } from '../function-runtime';
 import { asyncFailureRecord, type SendRecord } from './failure-records';
-import { logInvocation, outcomeOf, type PollOutcome, type Poller } from './poller';
+import { logInvocation, LONG_POLL_SECONDS, outcomeOf, type PollOutcome, type Poller } from './poller';
 
 /** AWS's limit for an Event invocation's payload. */
 export const MAX_ASYNC_PAYLOAD_BYTES = 1_048_576;
@@ -74,7 +74,7 @@ export class AsyncPoller implements Poller {
     const { sqs, runtime } = this.options;
     const queue = await this.options.queue();
     if (!runtime.canTakeWork()) return 'busy';
-    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }));
+    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 1, WaitTimeSeconds: LONG_POLL_SECONDS }));
     const messages = out.Messages ?? [];
     for (const message of messages) {
       const work = this.handle(queue, message).catch((error: unknown) =>

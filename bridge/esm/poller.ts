@@ -6,6 +6,13 @@ import type { Logger } from 'pino';
 import { fullJitterDelay, sleep as realSleep } from '#shared/backoff';
 import type { InvocationResult } from '../function-runtime';
 
+/**
+ * How long one receive from an SQS queue waits for a message (a mapping without a batching window,
+ * the Event-invocation queue): short, so that a stopping service or a held function is not kept
+ * waiting; a message that arrives during the wait is returned at once.
+ */
+export const LONG_POLL_SECONDS = 1;
+
 /** `work`: something was handed to the function; `idle`: nothing to do; `busy`: no idle container. */
 export type PollOutcome = 'work' | 'idle' | 'busy';
 

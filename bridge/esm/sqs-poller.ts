@@ -7,10 +7,7 @@ import { DeleteMessageBatchCommand, GetQueueAttributesCommand, GetQueueUrlComman
 import type { Logger } from 'pino';
 import type { SqsMapping } from '#stack/topology';
 import type { FunctionRuntime } from '../function-runtime';
-import { failedItems, logInvocation, outcomeOf, type PollOutcome, type Poller } from './poller';
-
-/** How long one receive waits for a message when the mapping has no batching window. */
-const LONG_POLL_SECONDS = 1;
+import { failedItems, logInvocation, LONG_POLL_SECONDS, outcomeOf, type PollOutcome, type Poller } from './poller';
 
 /** One SQS message as Lambda hands it to a function. */
 export function toSqsRecord(message: Message, eventSourceARN: string, awsRegion: string) {
