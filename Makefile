@@ -41,8 +41,9 @@ node_modules: package.json package-lock.json
 deps: node_modules ## Install the npm dependencies (npm ci)
 
 .PHONY: typecheck
-typecheck: node_modules ## Type-check all TypeScript (tsc --noEmit, strict)
+typecheck: node_modules ## Type-check all TypeScript (tsc --noEmit, strict) and the import directions (dependency-cruiser)
 	npx tsc --noEmit && npx tsc --noEmit -p functions/api/dashboard
+	npx depcruise --config .dependency-cruiser.cjs functions infra local-lambda toolkit scripts integration
 
 .PHONY: test-unit
 test-unit: typecheck ## Unit tests of the pure cores: no Docker, no network
@@ -59,7 +60,7 @@ test-integration: build ## Build the images, then the integration suites against
 test: test-unit test-integration ## Unit tests, then the integration suites
 
 .PHONY: build
-build: node_modules ## Build the function images (+ the local Lambda service): [FUNCTION=name] [ARCH=x86_64|arm64]
+build: node_modules ## Build one image per folder of functions/ (+ the local Lambda service): [FUNCTION=name] [ARCH=x86_64|arm64]
 	@scripts/preflight.sh engine
 	@scripts/build-images.sh
 
@@ -71,7 +72,7 @@ push: node_modules ## Push every image (or FUNCTION=) tagged with the git sha: A
 	npx tsx scripts/push/main.ts
 
 .PHONY: synth
-synth: node_modules ## The stack as CloudFormation (cdk.out/LambdaPipelines.template.json), checked by cdk-nag and cfn-lint; no AWS account needed
+synth: node_modules ## The stack (the CDK app in infra/) as CloudFormation: cdk.out/LambdaPipelines.template.json, checked by cdk-nag and cfn-lint; no AWS account needed
 	@npx cdk synth --quiet
 	@bin=$$(scripts/python-tools.sh cfn-lint) && $$bin/cfn-lint && echo "synth: cdk.out/$${STACK_NAME:-LambdaPipelines}.template.json: cdk-nag AwsSolutions and cfn-lint found nothing"
 
@@ -89,12 +90,8 @@ bench: node_modules ## Benchmarks beside peers and limits (thumbnails, CSV impor
 bench-images: build ## Image size vs floor and cold start vs bare node, into docs/benchmarks.md
 	npx tsx scripts/bench-images.ts
 
-.PHONY: compose
-compose: node_modules ## Regenerate docker-compose.yml from stack/stack.ts
-	npx tsx scripts/generate-compose.ts
-
 .PHONY: up
-up: ## Build the images, start LocalStack + the local Lambda service + functions, create the resources
+up: ## Build the images, synthesize the CDK app, start LocalStack + the local Lambda service, deploy the template locally
 	@scripts/preflight.sh engine
 	@scripts/preflight.sh ports
 	@$(MAKE) --no-print-directory build
@@ -105,41 +102,46 @@ dev: ## The stack as make up makes it, each function rebuilt on save and reloade
 	@scripts/preflight.sh engine
 	@scripts/preflight.sh ports
 	@$(MAKE) --no-print-directory build
-	@npx tsx scripts/dev.ts
+	@DEV_BUNDLES=$(CURDIR)/.cache/dev npx tsx scripts/dev.ts
 
 .PHONY: invoke
 invoke: node_modules ## Invoke one function of the running stack: FUNCTION=name [EVENT=file.json] (default: its first sample event); prints response, duration, log
 	@npx tsx scripts/invoke.ts
 
-.PHONY: bootstrap
-bootstrap: node_modules ## Create the stack's buckets, tables, topics, queues and notifications (idempotent): [AWS_ENDPOINT_URL=...]
-	npx tsx scripts/bootstrap.ts
+.PHONY: outputs
+outputs: node_modules ## What the running stack is called: its outputs (bucket, table, function names), functions and what to try
+	@npx tsx scripts/stack-summary.ts
 
 # awslocal when installed, else the AWS CLI pointed at LocalStack.
 AWSLOCAL := $(shell command -v awslocal >/dev/null 2>&1 && echo awslocal || echo "aws --endpoint-url http://127.0.0.1:4566")
 
 .PHONY: demo
 demo: node_modules ## Upload the sample photo and CSVs (one per data set), then print thumbnails, log items, rows and the notification
-	@id=$$(date +%s); export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1; \
+	@uploads=$$(npx tsx scripts/stack-output.ts UploadsBucketName) || exit 1; \
+	id=$$(date +%s); export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1; \
 	for pair in samples/photo.jpg:images/demo-$$id.jpg samples/people.csv:imports/people/demo-$$id.csv samples/debian-releases.csv:imports/debian-releases/demo-$$id.csv; do \
-	  echo "==> $(AWSLOCAL) s3 cp $${pair%%:*} s3://uploads/$${pair#*:}"; \
-	  $(AWSLOCAL) s3 cp --only-show-errors "$${pair%%:*}" "s3://uploads/$${pair#*:}" 2>/dev/null || { echo "demo: the upload failed: is the stack up (make up)?" >&2; exit 1; }; \
+	  echo "==> $(AWSLOCAL) s3 cp $${pair%%:*} s3://$$uploads/$${pair#*:}"; \
+	  $(AWSLOCAL) s3 cp --only-show-errors "$${pair%%:*}" "s3://$$uploads/$${pair#*:}" 2>/dev/null || { echo "demo: the upload failed: is the stack up (make up)?" >&2; exit 1; }; \
 	done; \
 	DEMO_ID=$$id npx tsx scripts/demo.ts
 
 .PHONY: down
-down: ## Stop and remove the local stack's containers
+down: ## Stop and remove the local stack: the function containers (the service removes them as it stops), the service, LocalStack
 	@scripts/preflight.sh engine
+	@$(COMPOSE) stop --timeout 30 local-lambda 2>/dev/null || true
+	@# What a killed service could not remove: its function containers, found by their stack label.
+	@ids=$$(docker ps -aq --filter label=lambda-pipelines.stack=$(COMPOSE_PROJECT_NAME)); [ -z "$$ids" ] || docker rm -f $$ids >/dev/null
 	$(COMPOSE) down --remove-orphans --timeout 20
 
 .PHONY: logs
-logs: ## Follow the logs of every container of the stack
-	$(COMPOSE) logs -f --tail=100
+logs: ## Follow the logs: FUNCTION=name (its environments' output), or the local Lambda service and LocalStack
+	@if [ -n "$(FUNCTION)" ]; then npx tsx scripts/logs.ts "$(FUNCTION)"; else $(COMPOSE) logs -f --tail=100; fi
 
 .PHONY: ps
-ps: ## Show the stack's containers and their health
-	$(COMPOSE) ps
+ps: ## Show the stack's containers and their health, the function containers too
+	@$(COMPOSE) ps
+	@docker ps --filter label=lambda-pipelines.stack=$(COMPOSE_PROJECT_NAME) --format 'table {{.Names}}\t{{.Status}}\t{{.Image}}'
 
 .PHONY: clean
 clean: ## Remove build output, caches and test reports
-	rm -rf dist .reports .cache node_modules/.cache
+	rm -rf dist .reports .cache node_modules/.cache cdk.out

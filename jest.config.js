@@ -4,5 +4,5 @@ import { sharedJestConfig } from './jest.shared.js';
 export default {
   ...sharedJestConfig,
   displayName: 'unit',
-  testMatch: ['<rootDir>/{functions,bridge,stack,scripts,infra}/**/*.test.ts'],
+  testMatch: ['<rootDir>/{functions,local-lambda,infra,scripts,toolkit}/**/*.test.ts'],
 };

@@ -16,7 +16,5 @@ export const sharedJestConfig = {
   transformIgnorePatterns: ['/node_modules/(?!(csv-parse|csv-stringify|zod)/)'],
   moduleNameMapper: {
     '^#shared/(.*)$': '<rootDir>/functions/shared/$1',
-    '^#stack$': '<rootDir>/stack/stack.ts',
-    '^#stack/(.*)$': '<rootDir>/stack/$1',
   },
 };

@@ -1,17 +1,17 @@
-// Bundles one function (functions/<name>/handler.ts) or the local Lambda service (bridge/main.ts)
+// Bundles one function (functions/<name>/handler.ts) or the local Lambda service (local-lambda/main.ts)
 // into a single ESM file with esbuild. sharp stays external: its native binaries are installed for
 // the target platform by the Dockerfile. Writes <out>/needs-sharp when the bundle imports sharp.
 // A function with a dashboard/ folder (api) gets its page too: app.ts bundled for browsers, the
 // HTML and CSS copied, all under <out>/dashboard/ beside the handler.
 // The same options serve `make dev`, which rebuilds the functions on save (scripts/dev.ts).
-//   node docker/bundle.mjs <function|bridge> <out-dir>
+//   node docker/bundle.mjs <function|local-lambda> <out-dir>
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 /** The entry points of a target: the local Lambda service ships two programs, a function one. */
 export function entriesOf(name) {
-  return name === 'bridge' ? { main: 'bridge/main.ts', 'docker-proxy': 'bridge/docker-proxy.ts' } : { handler: `functions/${name}/handler.ts` };
+  return name === 'local-lambda' ? { main: 'local-lambda/main.ts', 'docker-proxy': 'local-lambda/docker-proxy.ts' } : { handler: `functions/${name}/handler.ts` };
 }
 
 /**
@@ -74,12 +74,12 @@ export async function bundleDashboard(name, outdir) {
 async function main() {
   const [name, outdir] = process.argv.slice(2);
   if (!name || !outdir) {
-    console.error('usage: node docker/bundle.mjs <function|bridge> <out-dir>');
+    console.error('usage: node docker/bundle.mjs <function|local-lambda> <out-dir>');
     process.exit(2);
   }
   for (const entry of Object.values(entriesOf(name))) {
     if (!existsSync(entry)) {
-      console.error(`bundle: ${entry} does not exist: is "${name}" a folder under functions/ and an entry in stack/stack.ts?`);
+      console.error(`bundle: ${entry} does not exist: is "${name}" a folder under functions/ with a handler.ts?`);
       process.exit(1);
     }
   }

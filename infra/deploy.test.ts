@@ -1,10 +1,14 @@
-import { deployProblems } from './deploy';
+import { deployProblems, stackFunctions } from './deploy';
 
 const pushed = (registry: string) =>
   Object.fromEntries(['thumbnail', 'notify', 'csv-import', 'audit', 'report', 'api'].map((name) => [name, { repository: `lambda-pipelines/${name}`, digest: 'sha256:aa', registry, tag: 'abc' }]));
 const ECR = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 
 describe('make deploy: what must be there first', () => {
+  it('knows the function folders from the stack itself', () => {
+    expect(stackFunctions().sort()).toEqual(['api', 'audit', 'csv-import', 'notify', 'report', 'thumbnail']);
+  });
+
   it('nothing is missing when every function was pushed to ECR in the deploy region', () => {
     expect(deployProblems(pushed(ECR), 'eu-west-1')).toEqual([]);
   });

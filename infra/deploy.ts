@@ -3,16 +3,18 @@
 //   npx tsx infra/deploy.ts [-- extra cdk deploy arguments]
 import { spawnSync } from 'node:child_process';
 import { ECRClient } from '@aws-sdk/client-ecr';
-import { functions } from '#stack';
-import { STACK_NAME } from './app';
+import { buildApp, STACK_NAME } from './app';
 import { PUSHED_IMAGES_FILE, readPushedImages } from './images';
 
 class DeployError extends Error {}
 
+/** The function folders the stack runs (each an image `make push` pushes). */
+export const stackFunctions = (): string[] => [...buildApp({ images: {} }).pipelines.functions.keys()];
+
 /** What is missing before a deploy can work; empty when nothing is. Pure. */
-export function deployProblems(images: ReturnType<typeof readPushedImages>, region: string | undefined): string[] {
+export function deployProblems(images: ReturnType<typeof readPushedImages>, region: string | undefined, functions: readonly string[] = stackFunctions()): string[] {
   const problems: string[] = [];
-  const missing = functions.map((f) => f.name).filter((name) => !images[name]);
+  const missing = functions.filter((name) => !images[name]);
   if (missing.length > 0) {
     problems.push(`no pushed image for ${missing.join(', ')} in ${PUSHED_IMAGES_FILE}: run make push (AWS_ACCOUNT_ID=... AWS_REGION=...) first, then make deploy`);
   }

@@ -1,20 +1,29 @@
 // The synthesized CloudFormation template, resource by resource: what each function may touch, how
-// each is triggered, where its failures go.
+// each is triggered, where its failures go. This is the file `cdk deploy` sends to AWS and the local
+// run deploys.
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { App } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { baseStack } from '#stack';
-import { buildApp } from './app';
-import { PipelinesStack, PLACEHOLDER_DIGEST } from './pipelines-stack';
+import { buildApp, scratchOutdir } from './app';
+import { defaultConfig, testConfig, withChanges } from './config';
+import { PLACEHOLDER_DIGEST } from './constructs/pipeline-function';
+import { PipelinesStack } from './pipelines-stack';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 const images = { thumbnail: { repository: 'lambda-pipelines/thumbnail', digest: DIGEST, registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', tag: 'abc' } };
-const template = Template.fromStack(new PipelinesStack(new App(), 'Test', { spec: baseStack, project: 'lambda-pipelines', images }));
+const stack = new PipelinesStack(new App({ analyticsReporting: false }), 'Test', { config: defaultConfig, images });
+const template = Template.fromStack(stack);
 const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: any }>;
+const idOf = (type: string, prefix: string) => {
+  const ids = Object.keys(resources).filter((id) => resources[id]!.Type === type && id.startsWith(prefix));
+  if (ids.length !== 1) throw new Error(`expected one ${type} ${prefix}*, found ${ids.join(', ') || 'none'}`);
+  return ids[0]!;
+};
+const fnId = (code: string) => idOf('AWS::Lambda::Function', code);
 
-/** The statements of a function's role policy, as `action -> resources`. */
-function permissions(fn: string): Record<string, string[]> {
-  const role = Object.keys(resources).find((id) => id.startsWith(`Role${fn}`) && resources[id]!.Type === 'AWS::IAM::Role')!;
+/** The statements of a role's policy, as `action -> resources`. */
+function permissions(rolePrefix: string): Record<string, string[]> {
+  const role = idOf('AWS::IAM::Role', rolePrefix);
   const policy = Object.values(resources).find((r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((x: { Ref: string }) => x.Ref === role))!;
   const out: Record<string, string[]> = {};
   for (const s of policy.Properties.PolicyDocument.Statement) {
@@ -25,7 +34,7 @@ function permissions(fn: string): Record<string, string[]> {
 }
 
 describe('the CloudFormation template', () => {
-  it('has one container-image function per function, pinned to the pushed digest (a placeholder until pushed)', () => {
+  it('has one container-image function per function folder, pinned to the pushed digest (a placeholder until pushed)', () => {
     template.resourceCountIs('AWS::Lambda::Function', 6);
     template.hasResourceProperties('AWS::Lambda::Function', {
       PackageType: 'Image',
@@ -37,23 +46,23 @@ describe('the CloudFormation template', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Code: { ImageUri: { 'Fn::Join': ['', Match.arrayWith([`/lambda-pipelines/notify@${PLACEHOLDER_DIGEST}`])] } } });
   });
 
-  it('subscribes each function queue to the upload topic with raw delivery and a body filter on the key', () => {
+  it('subscribes each reader queue to the upload topic with raw delivery and a body filter on the key', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'sqs',
       RawMessageDelivery: true,
       FilterPolicyScope: 'MessageBody',
       FilterPolicy: { Records: { s3: { object: { key: [{ prefix: 'images/' }, { prefix: 'imports/' }] } } } },
-      Endpoint: { 'Fn::GetAtt': ['QueueNotifyEvents', 'Arn'] },
-      TopicArn: { Ref: 'TopicUploadsObjectCreated' },
+      Endpoint: { 'Fn::GetAtt': [idOf('AWS::SQS::Queue', 'NotifyEvents'), 'Arn'] },
     });
   });
 
   it('notifies the topic from the uploads bucket with non-overlapping prefix rules, allowed by the topic policy', () => {
+    const topic = { Ref: idOf('AWS::SNS::Topic', 'UploadEvents') };
     template.hasResourceProperties('AWS::S3::Bucket', {
       NotificationConfiguration: {
         TopicConfigurations: [
-          { Event: 's3:ObjectCreated:*', Topic: { Ref: 'TopicUploadsObjectCreated' }, Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'images/' }] } } },
-          { Event: 's3:ObjectCreated:*', Topic: { Ref: 'TopicUploadsObjectCreated' }, Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'imports/' }] } } },
+          { Event: 's3:ObjectCreated:*', Topic: topic, Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'images/' }] } } },
+          { Event: 's3:ObjectCreated:*', Topic: topic, Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'imports/' }] } } },
         ],
       },
     });
@@ -64,115 +73,125 @@ describe('the CloudFormation template', () => {
     expect(Object.values(resources).some((r) => r.Type === 'Custom::S3BucketNotifications')).toBe(false);
   });
 
-  it('redrives each event queue to its function DLQ, with a visibility timeout six times the function timeout', () => {
+  it("redrives each event queue to its function's DLQ, with a visibility timeout six times the function timeout", () => {
     template.hasResourceProperties('AWS::SQS::Queue', {
       VisibilityTimeout: 360,
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['QueueThumbnailDlq', 'Arn'] }, maxReceiveCount: 3 },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [idOf('AWS::SQS::Queue', 'ThumbnailDeadLetterQueue'), 'Arn'] }, maxReceiveCount: 3 },
       SqsManagedSseEnabled: true,
     });
   });
 
-  it('maps the SQS queues and the stream with AWS settings and failure destinations', () => {
+  it('maps the SQS queues and the stream with their settings and failure destinations', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      FunctionName: { Ref: 'FunctionThumbnail' },
-      EventSourceArn: { 'Fn::GetAtt': ['QueueThumbnailEvents', 'Arn'] },
+      FunctionName: { Ref: fnId('Thumbnail') },
+      EventSourceArn: { 'Fn::GetAtt': [idOf('AWS::SQS::Queue', 'ThumbnailEvents'), 'Arn'] },
       BatchSize: 5,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      FunctionName: { Ref: 'FunctionAudit' },
-      EventSourceArn: { 'Fn::GetAtt': ['TableProcessingLog', 'StreamArn'] },
+      FunctionName: { Ref: fnId('Audit') },
+      EventSourceArn: { 'Fn::GetAtt': [idOf('AWS::DynamoDB::GlobalTable', 'ProcessingLog'), 'StreamArn'] },
       StartingPosition: 'TRIM_HORIZON',
       MaximumRetryAttempts: 5,
       BisectBatchOnFunctionError: true,
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['QueueAuditDlq', 'Arn'] } } },
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [idOf('AWS::SQS::Queue', 'AuditDeadLetterQueue'), 'Arn'] } } },
     });
-    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2, DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['QueueCsvImportDlq', 'Arn'] } } } });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2, DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [idOf('AWS::SQS::Queue', 'CsvImportDeadLetterQueue'), 'Arn'] } } } });
   });
 
-  it('grants each function exactly what its configuration names', () => {
-    const thumbnail = permissions('Thumbnail');
-    // CDK's read grant: the objects under images/ and the bucket itself (listing).
-    expect(thumbnail['s3:GetObject*']).toEqual(['{Fn::GetAtt:[BucketUploads,Arn]}', '{Fn::Join:[,[{Fn::GetAtt:[BucketUploads,Arn]},/images/*]]}']);
-    expect(thumbnail['s3:PutObject']).toEqual(['{Fn::Join:[,[{Fn::GetAtt:[BucketThumbnails,Arn]},/*]]}']);
-    // The processing log's grant covers its by-day index too (CDK's table grants include the indexes).
-    const processingLog = ['{Fn::GetAtt:[TableProcessingLog,Arn]}', '{Fn::Join:[,[{Fn::GetAtt:[TableProcessingLog,Arn]},/index/*]]}'];
+  it('grants each function exactly what it uses', () => {
+    const ga = (id: string, attribute = 'Arn') => `{Fn::GetAtt:[${id},${attribute}]}`;
+    const under = (id: string, keys: string) => `{Fn::Join:[,[${ga(id)},/${keys}]]}`;
+    const uploads = idOf('AWS::S3::Bucket', 'Uploads');
+    const log = idOf('AWS::DynamoDB::GlobalTable', 'ProcessingLog');
+    const processingLog = [ga(log), `{Fn::Join:[,[${ga(log)},/index/*]]}`];
+
+    const thumbnail = permissions('ThumbnailRole');
+    expect(thumbnail['s3:GetObject*']).toEqual([ga(uploads), under(uploads, 'images/*')]);
+    expect(thumbnail['s3:PutObject']).toEqual([under(idOf('AWS::S3::Bucket', 'Thumbnails'), '*')]);
     expect(thumbnail['dynamodb:PutItem']).toEqual(processingLog);
-    expect(thumbnail['dynamodb:GetItem']).toEqual(processingLog);
     expect(thumbnail['sns:Publish']).toBeUndefined();
-    expect(thumbnail['sqs:ReceiveMessage']).toEqual(['{Fn::GetAtt:[QueueThumbnailEvents,Arn]}']);
+    expect(thumbnail['sqs:ReceiveMessage']).toEqual([ga(idOf('AWS::SQS::Queue', 'ThumbnailEvents'))]);
 
-    const csv = permissions('CsvImport');
-    expect(csv['s3:PutObject']).toEqual(['{Fn::Join:[,[{Fn::GetAtt:[BucketUploads,Arn]},/reports/*]]}']);
-    expect(csv['dynamodb:BatchWriteItem']).toEqual(['{Fn::GetAtt:[TableDebianReleases,Arn]}', '{Fn::GetAtt:[TableImportedRows,Arn]}', ...processingLog]);
-    expect(csv['dynamodb:Scan']).toEqual(processingLog);
+    const csv = permissions('CsvImportRole');
+    expect(csv['s3:PutObject']).toEqual([under(uploads, 'reports/*')]);
+    expect(csv['dynamodb:BatchWriteItem']).toEqual([ga(idOf('AWS::DynamoDB::GlobalTable', 'DebianReleasesTable')), ga(idOf('AWS::DynamoDB::GlobalTable', 'PeopleTable')), ...processingLog].sort());
 
-    const notify = permissions('Notify');
-    expect(notify['sns:Publish']).toEqual(['{Ref:TopicUploadNotifications}']);
+    const notify = permissions('NotifyRole');
+    expect(notify['sns:Publish']).toEqual([`{Ref:${idOf('AWS::SNS::Topic', 'UploadNotifications')}}`]);
     expect(Object.keys(notify).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
 
-    const audit = permissions('Audit');
-    expect(audit['sns:Publish']).toEqual(['{Ref:TopicProcessingAlerts}']);
-    expect(audit['dynamodb:GetRecords']).toEqual(['{Fn::GetAtt:[TableProcessingLog,StreamArn]}']);
-    expect(audit['sqs:SendMessage']).toEqual(['{Fn::GetAtt:[QueueAuditDlq,Arn]}']);
+    const audit = permissions('AuditRole');
+    expect(audit['sns:Publish']).toEqual([`{Ref:${idOf('AWS::SNS::Topic', 'ProcessingAlerts')}}`]);
+    expect(audit['dynamodb:GetRecords']).toEqual([ga(log, 'StreamArn')]);
+    expect(audit['sqs:SendMessage']).toEqual([ga(idOf('AWS::SQS::Queue', 'AuditDeadLetterQueue'))]);
     expect(Object.keys(audit).some((a) => a.startsWith('s3:'))).toBe(false);
 
     // report: reads the log (no write), writes only under daily/ of the reports bucket.
-    const report = permissions('Report');
+    const report = permissions('ReportRole');
     expect(report['dynamodb:Query']).toEqual(expect.arrayContaining(processingLog));
-    expect(report['dynamodb:PutItem']).toEqual(['{Fn::GetAtt:[TableReportRuns,Arn]}']);
-    expect(report['s3:PutObject']).toEqual(['{Fn::Join:[,[{Fn::GetAtt:[BucketReports,Arn]},/daily/*]]}']);
-    expect(report['sns:Publish']).toEqual(['{Ref:TopicDailyReports}']);
+    expect(report['dynamodb:PutItem']).toEqual([ga(idOf('AWS::DynamoDB::GlobalTable', 'ReportRuns'))]);
+    expect(report['s3:PutObject']).toEqual([under(idOf('AWS::S3::Bucket', 'Reports'), 'daily/*')]);
   });
 
   it('gives the api a Function URL that only signed callers reach, and the upload keys it presigns for', () => {
     template.hasResourceProperties('AWS::Lambda::Url', {
       AuthType: 'AWS_IAM',
-      TargetFunctionArn: { 'Fn::GetAtt': ['FunctionApi', 'Arn'] },
+      TargetFunctionArn: { 'Fn::GetAtt': [fnId('Api'), 'Arn'] },
       Cors: { AllowOrigins: ['http://127.0.0.1:9080', 'http://localhost:9080'], AllowMethods: ['GET', 'POST'] },
     });
-    // No resource policy opening it: a NONE URL would need lambda:InvokeFunctionUrl for "*".
     template.resourcePropertiesCountIs('AWS::Lambda::Permission', { FunctionUrlAuthType: 'NONE' }, 0);
-    const api = permissions('Api');
-    expect(api['s3:PutObject']).toEqual(['{Fn::Join:[,[{Fn::GetAtt:[BucketUploads,Arn]},/images/*]]}', '{Fn::Join:[,[{Fn::GetAtt:[BucketUploads,Arn]},/imports/*]]}']);
+    const uploads = idOf('AWS::S3::Bucket', 'Uploads');
+    const api = permissions('ApiRole');
+    expect(api['s3:PutObject']).toEqual([`{Fn::Join:[,[{Fn::GetAtt:[${uploads},Arn]},/images/*]]}`, `{Fn::Join:[,[{Fn::GetAtt:[${uploads},Arn]},/imports/*]]}`]);
     expect(api['dynamodb:PutItem']).toBeUndefined();
-    template.hasResourceProperties('AWS::S3::Bucket', { CorsConfiguration: { CorsRules: [{ AllowedMethods: ['POST'], AllowedOrigins: ['http://127.0.0.1:9080', 'http://localhost:9080'] }] } });
   });
 
-  it('runs the report on an EventBridge Scheduler schedule, with a retry policy and the function\'s DLQ', () => {
+  it("runs the report on an EventBridge Scheduler schedule, with a retry policy and the function's DLQ", () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(0 6 * * ? *)',
       ScheduleExpressionTimezone: 'UTC',
       FlexibleTimeWindow: { Mode: 'OFF' },
       Target: {
-        Arn: { 'Fn::GetAtt': ['FunctionReport', 'Arn'] },
+        Arn: { 'Fn::GetAtt': [fnId('Report'), 'Arn'] },
         RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
-        DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['QueueReportDlq', 'Arn'] } },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [idOf('AWS::SQS::Queue', 'ReportDeadLetterQueue'), 'Arn'] } },
         Input: Match.anyValue(),
       },
     });
-    const role = permissions('ReportSchedule');
-    expect(role['lambda:InvokeFunction']).toEqual(['{Fn::GetAtt:[FunctionReport,Arn]}', '{Fn::Join:[,[{Fn::GetAtt:[FunctionReport,Arn]},:*]]}']);
-    expect(role['sqs:SendMessage']).toEqual(['{Fn::GetAtt:[QueueReportDlq,Arn]}']);
+    expect(permissions('ReportScheduleRole')['lambda:InvokeFunction']).toEqual([`{Fn::GetAtt:[${fnId('Report')},Arn]}`, `{Fn::Join:[,[{Fn::GetAtt:[${fnId('Report')},Arn]},:*]]}`]);
   });
 
-  it('uses no AWS managed policy: logs go to each function\'s own log group with a retention', () => {
+  it("uses no AWS managed policy: logs go to each function's own log group with a retention", () => {
     template.resourcePropertiesCountIs('AWS::IAM::Role', { ManagedPolicyArns: Match.anyValue() }, 0);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
-  it('outputs the name of every function', () => {
-    expect(Object.keys(template.toJSON().Outputs)).toEqual(expect.arrayContaining(['ThumbnailFunctionName', 'NotifyFunctionName', 'CsvImportFunctionName', 'AuditFunctionName']));
+  it('outputs the names a user needs: buckets, tables, queues, functions, the URL', () => {
+    expect(Object.keys(template.toJSON().Outputs)).toEqual(
+      expect.arrayContaining(['UploadsBucketName', 'ProcessingLogTableName', 'PeopleTableName', 'ThumbnailFunctionName', 'ThumbnailEventQueueUrl', 'ThumbnailDeadLetterQueueUrl', 'UploadNotificationsInboxUrl', 'ApiFunctionUrl']),
+    );
+  });
+
+  it('is another stack with other settings, never another description: the test stack shortens timeouts', () => {
+    const test = Template.fromStack(new PipelinesStack(new App({ analyticsReporting: false }), 'T', { config: testConfig({ notify: { trigger: { maxReceiveCount: 2 } } }) }));
+    test.hasResourceProperties('AWS::Lambda::Function', { Timeout: 5, MemorySize: 256, Code: { ImageUri: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/notify@')])] } } });
+    test.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 10, RedrivePolicy: Match.objectLike({ maxReceiveCount: 2 }) });
+  });
+
+  it('refuses at synth what AWS would refuse at deploy, with a sentence', () => {
+    expect(() => new PipelinesStack(new App(), 'Long', { config: withChanges(defaultConfig, { project: 'a-project-name-that-is-far-too-long' }) })).toThrow(/bucket "uploads": .* can be longer than S3's 63 characters/);
+    expect(() => new PipelinesStack(new App(), 'Vis', { config: withChanges(defaultConfig, { notify: { trigger: { visibilityTimeoutSeconds: 5 } } }) })).toThrow(/visibilityTimeoutSeconds 5 is shorter than the function timeout \(15 s\)/);
   });
 });
 
 describe('cdk-nag AwsSolutions', () => {
   it('finds nothing unacknowledged in the stack', () => {
-    expect(() => buildApp({}).app.synth()).not.toThrow();
+    expect(() => buildApp({ images: {}, outdir: scratchOutdir() }).app.synth()).not.toThrow();
   });
 
   it('does run: a queue without SSL enforcement or DLQ fails the synth', () => {
-    const { app, pipelines } = buildApp({});
+    const { app, pipelines } = buildApp({ images: {}, outdir: scratchOutdir() });
     new sqs.Queue(pipelines, 'Unguarded');
     expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
   });

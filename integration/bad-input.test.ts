@@ -43,7 +43,7 @@ describeWithDocker('bad input end to end', () => {
   beforeAll(async () => {
     removeLabelledContainers();
     stack = await startStack();
-    probe = new Probe(stack.localstack.clients);
+    probe = new Probe(stack.localstack.clients, stack);
     for (const c of cases) await probe.put(c.key, await c.body());
   }, 300_000);
   afterAll(async () => {
@@ -59,16 +59,16 @@ describeWithDocker('bad input end to end', () => {
   });
 
   it.each(cases.filter((c) => c.status === 'FAILED'))('$what -> exactly one alert on processing-alerts', async (c) => {
-    const alert = await eventually(async () => (await probe.notificationsAbout('processing-alerts', c.key))[0], `an alert for ${c.key}`, 60_000);
+    const alert = await eventually(async () => (await probe.notificationsAbout('ProcessingAlerts', c.key))[0], `an alert for ${c.key}`, 60_000);
 
     expect(alert.MessageAttributes).toMatchObject({ function: { Value: c.function }, status: { Value: 'FAILED' } });
-    expect(JSON.parse(alert.Message)).toMatchObject({ function: c.function, bucket: 'uploads', key: c.key, reason: expect.stringMatching(c.reason!) });
+    expect(JSON.parse(alert.Message)).toMatchObject({ function: c.function, bucket: probe.uploads, key: c.key, reason: expect.stringMatching(c.reason!) });
   });
 
   it('no alert for the PROCESSED items, and no second alert for any FAILED one', async () => {
     // The alerts above arrived through the stream; once the audit queue of records is through
     // (the last FAILED item's alert is in), anything extra would be there too.
-    const alerts = (await probe.notifications('processing-alerts')).map((n) => (JSON.parse(n.Message) as { key: string }).key);
+    const alerts = (await probe.notifications('ProcessingAlerts')).map((n) => (JSON.parse(n.Message) as { key: string }).key);
     const failed = cases.filter((c) => c.status === 'FAILED').map((c) => c.key);
     expect(alerts.sort()).toEqual([...failed].sort());
   });
@@ -76,7 +76,7 @@ describeWithDocker('bad input end to end', () => {
   it('the key with spaces, unicode and + gets its thumbnails under the exact same key', async () => {
     const key = cases.find((c) => c.what.startsWith('a key with'))!.key;
     for (const [width, height] of [[128, 85], [512, 341]]) {
-      const obj = await stack.localstack.clients.s3.send(new GetObjectCommand({ Bucket: 'thumbnails', Key: `${key}/${width}.webp` }));
+      const obj = await stack.localstack.clients.s3.send(new GetObjectCommand({ Bucket: probe.thumbnails, Key: `${key}/${width}.webp` }));
       const meta = await sharp(Buffer.from(await obj.Body!.transformToByteArray())).metadata();
       expect([meta.width, meta.height]).toEqual([width, height]);
     }

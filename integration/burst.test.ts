@@ -1,10 +1,9 @@
-// Bursts end to end with 2 replicas per function: 300 uploads at once (images and CSVs, some bad)
-// all end as exactly one processing-log item each, with every thumbnail, every notification and
-// every alert, queues drained and DLQs empty; then a function container is killed in the middle
-// of a second burst, and after it restarts every event is still processed exactly once.
+// Bursts end to end with 2 environments per function: 300 uploads at once (images and CSVs, some
+// bad) all end as exactly one processing-log item each, with every thumbnail, every notification
+// and every alert, queues drained and DLQs empty; then a function's environment is killed in the
+// middle of a second burst, the local Lambda service starts another, and every event is still
+// processed exactly once.
 import { execFileSync } from 'node:child_process';
-import { functions } from '#stack';
-import { dlqName, eventQueueName } from '#stack/topology';
 import { jpeg } from '../functions/thumbnail/test-images';
 import { describeWithDocker, eventually, removeLabelledContainers } from './support/docker';
 import { Probe, type LogItem } from './support/probe';
@@ -53,11 +52,11 @@ async function uploadAll(probe: Probe, uploads: Upload[], parallel = 25): Promis
 
 const countBy = (values: string[]) => values.reduce<Record<string, number>>((acc, v) => ({ ...acc, [v]: (acc[v] ?? 0) + 1 }), {});
 
-describeWithDocker('bursts with 2 replicas per function', () => {
+describeWithDocker('bursts with 2 environments per function', () => {
   let stack: RunningStack;
   let probe: Probe;
-  const eventQueues = functions.filter((f) => f.triggers.some((t) => t.type === 's3')).map(eventQueueName);
-  const dlqs = functions.map(dlqName);
+  const eventQueues = () => Object.keys(stack.view.outputs).filter((k) => k.endsWith('EventQueueUrl'));
+  const dlqs = () => Object.keys(stack.view.outputs).filter((k) => k.endsWith('DeadLetterQueueUrl'));
 
   /** The log items under a prefix, once there are `expected` of them; names the missing ones if not. */
   async function itemsUnder(uploads: Upload[], prefix: string, timeoutMs: number): Promise<LogItem[]> {
@@ -69,20 +68,20 @@ describeWithDocker('bursts with 2 replicas per function', () => {
       }, `${uploads.length} processing-log items under ${prefix}/`, timeoutMs, 1_000);
     } catch (error) {
       const logged = new Set((await under()).map((i) => i.pk));
-      const missing = uploads.filter((u) => !logged.has(`uploads/${u.key}`)).map((u) => u.key);
+      const missing = uploads.filter((u) => !logged.has(probe.pk(u.key))).map((u) => u.key);
       throw new Error(`${(error as Error).message}: ${logged.size} logged, ${missing.length} never processed, e.g. ${missing.slice(0, 5).join(', ')}`);
     }
   }
 
   const drained = () =>
-    eventually(async () => ((await Promise.all(eventQueues.map((q) => probe.queueDepth(q)))).every((d) => d === 0) ? true : undefined), 'every event queue drained', 60_000);
+    eventually(async () => ((await Promise.all(eventQueues().map((q) => probe.queueDepth(q)))).every((d) => d === 0) ? true : undefined), 'every event queue drained', 60_000);
 
   function expectExactlyOnce(items: LogItem[], uploads: Upload[]): void {
     const byKey = countBy(items.map((i) => i.pk));
     const repeated = Object.entries(byKey).filter(([, n]) => n > 1);
     expect(repeated).toEqual([]);
     expect(items).toHaveLength(uploads.length);
-    const expected = new Map(uploads.map((u) => [`uploads/${u.key}`, `${u.function} ${u.status}`]));
+    const expected = new Map(uploads.map((u) => [probe.pk(u.key), `${u.function} ${u.status}`]));
     const wrong = items.filter((i) => expected.get(i.pk) !== `${i.function} ${i.status}`).map((i) => `${i.pk}: ${i.function} ${i.status} ${i.reason ?? ''}`);
     expect(wrong).toEqual([]);
   }
@@ -92,13 +91,14 @@ describeWithDocker('bursts with 2 replicas per function', () => {
     const thumbnails = new Set(await probe.thumbnailKeys());
     const missing = uploads.filter((u) => u.function === 'thumbnail' && u.status === 'PROCESSED').flatMap((u) => WIDTHS.map((w) => `${u.key}/${w}.webp`)).filter((k) => !thumbnails.has(k));
     expect(missing).toEqual([]);
-    for (const dlq of dlqs) expect([dlq, await probe.queueDepth(dlq)]).toEqual([dlq, 0]);
+    expect(dlqs()).toHaveLength(6);
+    for (const dlq of dlqs()) expect([dlq, await probe.queueDepth(dlq)]).toEqual([dlq, 0]);
   }
 
   beforeAll(async () => {
     removeLabelledContainers();
-    stack = await startStack({ replicas: 2 });
-    probe = new Probe(stack.localstack.clients);
+    stack = await startStack({ environments: 2 });
+    probe = new Probe(stack.localstack.clients, stack);
   }, 300_000);
   afterAll(async () => {
     await stack?.stop();
@@ -114,36 +114,37 @@ describeWithDocker('bursts with 2 replicas per function', () => {
     const drainMs = Date.now() - started;
     await drained();
 
-    console.log(`burst: 300 uploads in ${uploadedMs} ms, all processed after ${(drainMs / 1000).toFixed(1)} s: ${(300 / (drainMs / 1000)).toFixed(1)} uploads/s with 2 replicas per function`);
+    console.log(`burst: 300 uploads in ${uploadedMs} ms, all processed after ${(drainMs / 1000).toFixed(1)} s: ${(300 / (drainMs / 1000)).toFixed(1)} uploads/s with 2 environments per function`);
     expectExactlyOnce(items, uploads);
     await expectOutputsComplete(uploads);
 
     // notify saw every upload once; audit alerted every FAILED item once.
     const notified = await eventually(async () => {
-      const n = (await probe.notifications('upload-notifications')).map((e) => (JSON.parse(e.Message) as { key: string }).key).filter((k) => k.includes('/burst/'));
+      const n = (await probe.notifications('UploadNotifications')).map((e) => (JSON.parse(e.Message) as { key: string }).key).filter((k) => k.includes('/burst/'));
       return n.length >= uploads.length ? n : undefined;
     }, '300 upload notifications', 120_000);
     expect(Object.values(countBy(notified)).every((n) => n === 1) && notified.length).toBe(uploads.length);
     const failedKeys = uploads.filter((u) => u.status === 'FAILED').map((u) => u.key);
     const alerted = await eventually(async () => {
-      const a = (await probe.notifications('processing-alerts')).map((e) => (JSON.parse(e.Message) as { key: string }).key).filter((k) => k.includes('/burst/'));
+      const a = (await probe.notifications('ProcessingAlerts')).map((e) => (JSON.parse(e.Message) as { key: string }).key).filter((k) => k.includes('/burst/'));
       return a.length >= failedKeys.length ? a : undefined;
     }, `${failedKeys.length} alerts`, 120_000);
     expect(alerted.sort()).toEqual(failedKeys.sort());
   });
 
-  it('a thumbnail container killed mid-burst: after it restarts, every upload is processed exactly once', async () => {
+  it('a thumbnail environment killed mid-burst: the service starts another, every upload is processed exactly once', async () => {
     const uploads = await mixedUploads('fault', 100);
-    const victim = stack.functionContainers.get('thumbnail')![0]!;
+    const victim = stack.environments('thumbnail')[0]!;
     await uploadAll(probe, uploads);
 
-    // Kill it while it works: once some, not all, of the images are done.
+    // Kill it while it works: once some, not all, of the images are done. Nobody starts it again:
+    // as on Lambda, the function never runs out of environments, the service starts a new one.
     await eventually(async () => ((await probe.scanLog()).filter((i) => i.pk.includes('/fault/') && i.function === 'thumbnail').length >= 5 ? true : undefined), 'the burst under way', 120_000, 100);
-    execFileSync('docker', ['kill', victim.getId()]);
-    // Compose restarts it (restart: unless-stopped); here the suite does.
-    execFileSync('docker', ['start', victim.getId()]);
+    execFileSync('docker', ['kill', victim]);
 
     const items = await itemsUnder(uploads, 'fault', 120_000);
+    const now = stack.environments('thumbnail');
+    expect([now.length, now.includes(victim)]).toEqual([2, false]);
     await drained();
     expectExactlyOnce(items, uploads);
     await expectOutputsComplete(uploads);

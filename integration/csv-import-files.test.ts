@@ -10,25 +10,26 @@ import { isDeepStrictEqual } from 'node:util';
 import { CreateTableCommand, GetItemCommand, ScanCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { baseStack, findFunction } from '#stack';
-import { bootstrap } from '../scripts/bootstrap';
-import { functionEnvironment, PIDS_LIMIT, SANDBOX_USER } from '../scripts/generate-compose';
+import { PIDS_LIMIT, SANDBOX_USER } from '../local-lambda/container-spec';
+import { functionEnvironment } from '../local-lambda/function-environment';
+import type { FunctionPlan } from '../local-lambda/template/plan';
+import { deployTemplate, planFunction } from '../toolkit/template-plan';
 import { peakMemoryBytes } from './support/container-memory';
 import { startCuttingProxy, type CuttingProxy } from './support/cutting-proxy';
 import { LABEL, describeWithDocker, imageOf, removeLabelledContainers } from './support/docker';
 import { startLocalStack, type LocalStack } from './support/localstack';
 import { Probe } from './support/probe';
-import { startRuntimeApi, type TestRuntimeApi } from './support/runtime-api';
+import { startRuntimeApi, type TestRuntimeApi } from '../toolkit/runtime-api';
+import { STACK_NAME, synthTestStack } from './support/stack';
 
 const ROWS = 20_000;
 const CUT_AFTER_BYTES = 3 * 1024 * 1024;
-const MEMORY_MB = findFunction('csv-import')!.memoryMb;
 
 /** Row i of the big file: about 1 KB, its fields derived from i so every stored row can be checked. */
 const row = (i: number) => ({ id: `r-${i}`, name: `Person ${i} ${'x'.repeat(950)}`, email: `p${i}@example.com`, age: i % 97, active: i % 3 === 0 });
 
 /** An if-newer data set only this suite declares, handed to the container as a user would. */
-const RELEASES = { name: 'builds', key: { partition: 'series' }, columns: { series: 'string', build: 'number', note: 'string' }, upsert: { mode: 'if-newer', versionColumn: 'build' }, tableKeys: { partitionKey: 'series' } };
+const RELEASES = { name: 'builds', key: { partition: 'series' }, columns: { series: 'string', build: 'number', note: 'string' }, upsert: { mode: 'if-newer', versionColumn: 'build' }, table: 'builds', tableKeys: { partitionKey: 'series' } };
 
 describeWithDocker('csv-import: hard files in the real image', () => {
   let localstack: LocalStack;
@@ -36,44 +37,46 @@ describeWithDocker('csv-import: hard files in the real image', () => {
   let api: TestRuntimeApi;
   let container = '';
   let probe: Probe;
+  let csvImport: FunctionPlan;
+  let outputs: Record<string, string> = {};
 
   const event = (key: string, sequencer: string) => ({
-    Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', eventTime: new Date().toISOString(), s3: { bucket: { name: 'uploads' }, object: { key, size: 0, sequencer, eTag: sequencer } } }],
+    Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', eventTime: new Date().toISOString(), s3: { bucket: { name: outputs.UploadsBucketName }, object: { key, size: 0, sequencer, eTag: sequencer } } }],
   });
   const invoke = async (key: string, sequencer: string) => {
     const result = await api.runtime.invoke({ payload: Buffer.from(JSON.stringify(event(key, sequencer))) });
     return result.ok ? (JSON.parse(result.payload.toString()) as { results: Array<Record<string, unknown>> }).results[0] : result;
   };
-  const put = (key: string, body: string | Buffer) => localstack.clients.s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: key, Body: body }));
+  const put = (key: string, body: string | Buffer) => localstack.clients.s3.send(new PutObjectCommand({ Bucket: outputs.UploadsBucketName, Key: key, Body: body }));
 
   beforeAll(async () => {
     removeLabelledContainers();
     localstack = await startLocalStack();
-    await bootstrap(localstack.clients, baseStack, () => undefined);
+    // The stack's resources, created from its template as the local Lambda service creates them.
+    const deployed = await deployTemplate(localstack.clients, synthTestStack().template, STACK_NAME);
+    outputs = deployed.outputs;
+    csvImport = planFunction(deployed.plan, 'csv-import');
     await localstack.clients.dynamodb.send(
       new CreateTableCommand({ TableName: 'builds', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'series', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'series', KeyType: 'HASH' }] }),
     );
     await waitUntilTableExists({ client: localstack.clients.dynamodb, maxWaitTime: 60 }, { TableName: 'builds' });
-    probe = new Probe(localstack.clients);
+    probe = new Probe(localstack.clients, { output: (key) => outputs[key]! });
     const target = new URL(localstack.endpoint);
     // Every connection to S3 is reset after 3 MB of response: each 8 MB range breaks at least twice.
     proxy = await startCuttingProxy({ host: target.hostname, port: Number(target.port) }, () => CUT_AFTER_BYTES);
     api = await startRuntimeApi('csv-import', 300);
-    const base = functionEnvironment(findFunction('csv-import')!);
-    const datasets = [...JSON.parse(base.IMPORT_DATASETS!), RELEASES];
+    const base = functionEnvironment(csvImport, { region: 'us-east-1', endpointUrl: localstack.endpoint, runtimeApi: `127.0.0.1:${api.port}` });
     const env = {
       ...base,
-      IMPORT_DATASETS: JSON.stringify(datasets),
-      IMPORT_TABLE__BUILDS: 'builds',
-      AWS_ENDPOINT_URL: localstack.endpoint,
+      IMPORT_DATASETS: JSON.stringify([...JSON.parse(base.IMPORT_DATASETS!), RELEASES]),
       AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${proxy.port}`,
-      AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${api.port}`,
     };
+    const memoryMb = csvImport.memoryMb;
     container = execFileSync(
       'docker',
       [
         'run', '-d', '--read-only', '--tmpfs', '/tmp', '--user', SANDBOX_USER, '--network', 'host', '--label', `${LABEL}=true`,
-        '--memory', `${MEMORY_MB}m`, '--memory-swap', `${MEMORY_MB}m`, '--pids-limit', String(PIDS_LIMIT), '--cap-drop', 'ALL',
+        '--memory', `${memoryMb}m`, '--memory-swap', `${memoryMb}m`, '--pids-limit', String(PIDS_LIMIT), '--cap-drop', 'ALL',
         ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
         imageOf('csv-import'),
       ],
@@ -103,7 +106,7 @@ describeWithDocker('csv-import: hard files in the real image', () => {
     const stored = new Map<string, Record<string, unknown>>();
     let start: Record<string, any> | undefined;
     do {
-      const page = await localstack.clients.dynamodb.send(new ScanCommand({ TableName: 'imported-rows', ExclusiveStartKey: start }));
+      const page = await localstack.clients.dynamodb.send(new ScanCommand({ TableName: outputs.PeopleTableName, ExclusiveStartKey: start }));
       for (const item of page.Items ?? []) stored.set(String(unmarshall(item).id), unmarshall(item));
       start = page.LastEvaluatedKey;
     } while (start);
@@ -125,8 +128,8 @@ describeWithDocker('csv-import: hard files in the real image', () => {
     const state = JSON.parse(execFileSync('docker', ['inspect', '-f', '{{json .State}}', container], { encoding: 'utf8' })) as { Running: boolean; OOMKilled: boolean };
     expect([state.Running, state.OOMKilled]).toEqual([true, false]);
     const peak = peakMemoryBytes(execFileSync('docker', ['inspect', '-f', '{{.Id}}', container], { encoding: 'utf8' }).trim());
-    console.log(`${key}: container peak memory ${peak === undefined ? 'not readable here' : `${(peak / 1048576).toFixed(0)} MB`} of ${MEMORY_MB} MB`);
-    if (peak !== undefined) expect(peak).toBeLessThan(MEMORY_MB * 1024 * 1024 * 0.75);
+    console.log(`${key}: container peak memory ${peak === undefined ? 'not readable here' : `${(peak / 1048576).toFixed(0)} MB`} of ${csvImport.memoryMb} MB`);
+    if (peak !== undefined) expect(peak).toBeLessThan(csvImport.memoryMb * 1024 * 1024 * 0.75);
   });
 
   it('if-newer: a re-uploaded older file cannot roll a row back, and the newest row wins in any order', async () => {

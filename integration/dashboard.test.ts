@@ -8,12 +8,11 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { DASHBOARD_PORT } from '#stack';
+import { DASHBOARD_URL as DASHBOARD } from '../toolkit/ports';
 import { describeWithDocker } from './support/docker';
 import { make, ROOT, stackWasUp } from './support/make';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const DASHBOARD = `http://127.0.0.1:${DASHBOARD_PORT}/`;
 /** Flags for a headless browser in a container or CI: no sandbox (no user namespaces there), no GPU, nothing phoning home. */
 const FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 

@@ -3,11 +3,17 @@
 // Runtime API: a real event gets the right response, a handler error arrives at /error, and a
 // broken configuration at /runtime/init/error.
 import { execFileSync } from 'node:child_process';
-import { functions } from '#stack';
-import { functionEnvironment } from '../scripts/generate-compose';
+import { functionEnvironment } from '../local-lambda/function-environment';
+import { functionFolders } from '../toolkit/function-folders';
+import { offlinePlan, planFunction } from '../toolkit/template-plan';
 import { LABEL, describeWithDocker, imageOf, removeLabelledContainers } from './support/docker';
-import { answerOf, offlineAnswer, offlineCases, s3Record } from './support/offline-events';
-import { startRuntimeApi, type TestRuntimeApi } from './support/runtime-api';
+import { answerOf, offlineAnswer, offlineCases, s3Record } from '../toolkit/offline-events';
+import { startRuntimeApi, type TestRuntimeApi } from '../toolkit/runtime-api';
+import { synthTestStack } from './support/stack';
+
+// The environment the template gives each function, with names shaped as LocalStack would report them.
+const plan = offlinePlan(synthTestStack().template);
+const environmentOf = (name: string, port: number) => functionEnvironment(planFunction(plan, name), { region: 'us-east-1', endpointUrl: 'http://127.0.0.1:4566', runtimeApi: `127.0.0.1:${port}` });
 
 describeWithDocker('function images', () => {
   let api: TestRuntimeApi | undefined;
@@ -21,16 +27,16 @@ describeWithDocker('function images', () => {
   });
 
   function run(name: string, port: number, env: Record<string, string>): void {
-    const envArgs = Object.entries({ ...functionEnvironment(functions.find((f) => f.name === name)!), ...env }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    const envArgs = Object.entries({ ...environmentOf(name, port), ...env }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
     const id = execFileSync(
       'docker',
-      ['run', '-d', '--read-only', '--tmpfs', '/tmp', '--user', '993:993', '--network', 'host', '--label', `${LABEL}=true`, ...envArgs, '-e', `AWS_LAMBDA_RUNTIME_API=127.0.0.1:${port}`, imageOf(name)],
+      ['run', '-d', '--read-only', '--tmpfs', '/tmp', '--user', '993:993', '--network', 'host', '--label', `${LABEL}=true`, ...envArgs, imageOf(name)],
       { encoding: 'utf8' },
     ).trim();
     started.push(id);
   }
 
-  it.each(functions.map((f) => f.name))('%s: answers a real event from a read-only, non-root container', async (name) => {
+  it.each(functionFolders())('%s: answers a real event from a read-only, non-root container', async (name) => {
     api = await startRuntimeApi(name);
     run(name, api.port, {});
 

@@ -1,14 +1,14 @@
 // The Function URL contract of the local Lambda service, from outside: requests signed by the AWS
 // SDK's own SigV4 signer (@smithy/signature-v4) and unsigned ones, to the api's URL (AWS_IAM), with
-// an echo handler in the api's slot (its production image and runtime) so that both sides show:
-// the request as the payload-format-2.0 event the function got, the answer as the HTTP response.
+// an echo handler in the api's slot (a production image and runtime) so that both sides show: the
+// request as the payload-format-2.0 event the function got, the answer as the HTTP response.
 import { createHash, createHmac } from 'node:crypto';
-import { resolve } from 'node:path';
 import { GetFunctionUrlConfigCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { SourceData } from '@smithy/types';
 import { describeWithDocker, removeLabelledContainers } from './support/docker';
+import { standIn } from './support/handlers';
 import { startStack, type RunningStack } from './support/stack';
 
 /** node:crypto as the signer's hash (the SDK's own is internal to it). */
@@ -34,8 +34,8 @@ describeWithDocker('a Function URL served by the local Lambda service', () => {
 
   beforeAll(async () => {
     removeLabelledContainers();
-    stack = await startStack({ only: ['api'], overrides: { api: { taskRoot: resolve(__dirname, 'fixtures/test-handler'), handler: 'echo.handler' } } });
-    base = new URL(stack.functionUrl('api'));
+    stack = await startStack({ handlers: { api: standIn('echo.handler') } });
+    base = new URL(stack.functionUrl());
   }, 300_000);
   afterAll(async () => {
     await stack?.stop();
@@ -117,15 +117,16 @@ describeWithDocker('a Function URL served by the local Lambda service', () => {
   });
 
   it('describes the URL to the SDK (GetFunctionUrlConfig), and opens it to a browser through the signing proxy', async () => {
-    const lambda = new LambdaClient({ endpoint: stack.bridgeUrl, region: 'us-east-1', credentials, maxAttempts: 1 });
+    const lambda = new LambdaClient({ endpoint: stack.lambdaApiUrl, region: 'us-east-1', credentials, maxAttempts: 1 });
+    const api = stack.view.functions.find((f) => f.command?.[0] === 'test/echo.handler')!.name;
     try {
-      const config = await lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: 'api' }));
-      expect(config).toMatchObject({ AuthType: 'AWS_IAM', FunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:api', Cors: { AllowMethods: ['GET', 'POST'] } });
+      const config = await lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: api }));
+      expect(config).toMatchObject({ AuthType: 'AWS_IAM', FunctionUrl: 'http://127.0.0.1:9010/', FunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${api}`, Cors: { AllowMethods: ['GET', 'POST'] } });
     } finally {
       lambda.destroy();
     }
     // No credentials in the request: the proxy signs it.
-    const viaProxy = await fetch(new URL('/through/the/proxy?x=1', stack.signingProxyUrl('api')));
+    const viaProxy = await fetch(new URL('/through/the/proxy?x=1', stack.signingProxyUrl()));
     expect(viaProxy.status).toBe(207);
     expect(echoed(Buffer.from(await viaProxy.arrayBuffer()))).toMatchObject({ rawPath: '/through/the/proxy', rawQueryString: 'x=1', requestContext: { authorizer: { iam: { accessKey: 'local-dashboard' } } } });
   });

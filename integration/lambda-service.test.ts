@@ -1,131 +1,140 @@
-// The local Lambda service with real function containers: a timed-out invocation is reported, its
-// container restarted and the event retried; replicas of a function share a burst. The function's
-// production image and runtime run a stand-in handler (fixtures/test-handler/slow.mjs) that waits
-// or hangs on demand, since real work (thumbnails on 2 cores) cannot show either cleanly.
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+// The local Lambda service with real function containers: a timed-out invocation is reported and
+// its environment replaced, the event retried; an environment that dies fails its invocation at
+// once and another takes its place; more environments share a burst. A stand-in handler
+// (fixtures/test-handler/slow.mjs) runs in notify's slot, in a production image and runtime, since
+// real work (thumbnails on 2 cores) cannot show either cleanly; the test stack points the function
+// at it with ImageConfig.Command, as any CDK app could.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { eventQueueName } from '#stack/topology';
-import { describeWithDocker, eventually, removeLabelledContainers } from './support/docker';
+import { DeleteFunctionConcurrencyCommand, InvokeCommand, PutFunctionConcurrencyCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { lambdaClient } from '../toolkit/clients';
+import { describeWithDocker, eventually, imageOf, removeLabelledContainers } from './support/docker';
+import { standIn } from './support/handlers';
 import { Probe } from './support/probe';
 import { startStack, type RunningStack } from './support/stack';
 
-const FUNCTION = 'notify'; // the slot the stand-in runs in: its S3 trigger covers images/
 const TIMEOUT_SECONDS = 5;
 
 describeWithDocker('local Lambda service with function containers', () => {
   let stack: RunningStack;
   let lambda: LambdaClient;
-  const stateDir = mkdtempSync(join(tmpdir(), 'lambda-service-'));
-  chmodSync(stateDir, 0o777); // the function runs as uid 993
-  const processed = (): string[] => {
-    try {
-      return readFileSync(join(stateDir, 'processed.log'), 'utf8').split('\n').filter(Boolean);
-    } catch {
-      return [];
-    }
-  };
+  let fn = '';
+  const invoke = (payload: object) => lambda.send(new InvokeCommand({ FunctionName: fn, Payload: Buffer.from(JSON.stringify(payload)) }));
+  const answer = (out: { Payload?: Uint8Array }) => JSON.parse(Buffer.from(out.Payload!).toString()) as Record<string, any>;
 
   beforeAll(async () => {
     removeLabelledContainers();
     stack = await startStack({
-      only: [FUNCTION],
-      stackOverrides: { functions: { [FUNCTION]: { timeoutSeconds: TIMEOUT_SECONDS, triggers: [{ visibilityTimeoutSeconds: 8 }] } } },
-      overrides: { [FUNCTION]: { taskRoot: resolve(__dirname, 'fixtures/test-handler'), handler: 'slow.handler', stateDir } },
+      config: { notify: { timeoutSeconds: TIMEOUT_SECONDS, trigger: { visibilityTimeoutSeconds: 8 } } },
+      handlers: { notify: standIn('slow.handler') },
+      // The stand-in's image keeps 4 environments (others 1): the burst test below shares them out.
+      environments: 'test-handlers=4',
     });
-    lambda = new LambdaClient({ endpoint: stack.bridgeUrl, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    fn = stack.view.functions.find((f) => f.command?.[0] === 'test/slow.handler')!.name;
+    lambda = lambdaClient(stack.lambdaApiUrl);
+    // One environment until the burst test: reserved concurrency 1 caps them.
+    await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: fn, ReservedConcurrentExecutions: 1 }));
+    await stack.ready();
   }, 300_000);
   afterAll(async () => {
     lambda?.destroy();
     await stack?.stop();
   });
 
-  it('a timed-out invocation fails with "Task timed out", and its container is restarted', async () => {
-    const container = stack.functionContainers.get(FUNCTION)![0]!;
-    const startedBefore = await startedAt(container.getId());
+  const environments = () => stack.environments(fn);
 
-    const out = await lambda.send(new InvokeCommand({ FunctionName: FUNCTION, Payload: Buffer.from(JSON.stringify({ waitMs: 60_000 })) }));
+  it('a timed-out invocation fails with "Task timed out", and its environment is replaced by a new one', async () => {
+    const [before] = environments();
+
+    const out = await invoke({ waitMs: 60_000 });
 
     expect(out.FunctionError).toBe('Unhandled');
-    expect(JSON.parse(Buffer.from(out.Payload!).toString())).toEqual({ errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${TIMEOUT_SECONDS}.00 seconds` });
-    await eventually(async () => ((await startedAt(container.getId())) !== startedBefore ? true : undefined), 'the timed-out container to be restarted', 30_000);
-    // The restarted container takes work again.
-    const again = await lambda.send(new InvokeCommand({ FunctionName: FUNCTION, Payload: Buffer.from(JSON.stringify({ waitMs: 1 })) }));
+    expect(answer(out)).toEqual({ errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${TIMEOUT_SECONDS}.00 seconds` });
+    await eventually(async () => (environments().length === 1 && environments()[0] !== before ? true : undefined), 'a new environment in place of the timed-out one', 30_000);
+    const again = await invoke({ waitMs: 1 });
     expect(again.FunctionError).toBeUndefined();
   });
 
   it('an S3 event whose first delivery times out is retried through its queue and processed once', async () => {
     const key = 'images/hang-once.txt';
-    await stack.localstack.clients.s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: key, Body: 'x' }));
+    const probe = new Probe(stack.localstack.clients, stack);
+    await stack.localstack.clients.s3.send(new PutObjectCommand({ Bucket: probe.uploads, Key: key, Body: 'x' }));
 
-    await eventually(async () => (processed().includes(key) ? true : undefined), `${key} processed after the timeout`, 90_000);
-
-    const logs = await stack.bridgeLogs();
-    expect(logs).toMatch(new RegExp(`task timed out after ${TIMEOUT_SECONDS} seconds`));
-    expect(logs).toMatch(/restarted timed-out container/);
     // Deleted from its queue only after the successful retry: nothing left to deliver again.
-    const queue = eventQueueName({ name: FUNCTION });
-    const probe = new Probe(stack.localstack.clients);
-    await eventually(async () => ((await probe.queueDepth(queue)) === 0 ? true : undefined), `the ${queue} queue drained`, 30_000);
-    expect(processed().filter((k) => k === key)).toHaveLength(1);
+    await eventually(async () => ((await probe.queueDepth('NotifyEventQueueUrl')) === 0 && (await sqsOutcomes()).includes('success') ? true : undefined), `${key} processed after the timeout`, 90_000);
+
+    const logs = await stack.serviceLogs();
+    expect(logs).toMatch(new RegExp(`task timed out after ${TIMEOUT_SECONDS} seconds`));
+    expect(logs).toMatch(/replaced the timed-out environment/);
+    expect(await sqsOutcomes()).toEqual(['TimedOut', 'success']);
   });
+
+  /** The outcomes of the function's SQS invocations, in order, from the service's one line per invocation. */
+  async function sqsOutcomes(): Promise<string[]> {
+    return (await stack.serviceLogs())
+      .split('\n')
+      .filter((l) => l.includes('"source":"sqs"') && l.includes(`"function":"${fn}"`))
+      .map((l) => (JSON.parse(l) as { outcome: string }).outcome);
+  }
 
   it.each([
     ['exits mid-invocation', { exitCode: 3 }, 'Runtime.ExitError', /^RequestId: \S+ Error: Runtime exited with error: exit status 3$/],
     ['runs out of its memory (256 MB, no swap)', { allocateMb: 600 }, 'Runtime.OutOfMemory', /^RequestId: \S+ Error: Runtime exited with error: signal: killed$/],
-  ])('a container that %s fails its invocation at once, as Lambda reports it, and is started again', async (_what, payload, errorType, message) => {
+  ])('an environment that %s fails its invocation at once, as Lambda reports it, and another takes its place', async (_what, payload, errorType, message) => {
+    const [before] = environments();
     const started = Date.now();
-    const out = await lambda.send(new InvokeCommand({ FunctionName: FUNCTION, Payload: Buffer.from(JSON.stringify(payload)) }));
+    const out = await invoke(payload);
     const elapsed = Date.now() - started;
 
     expect(out.FunctionError).toBe('Unhandled');
-    expect(JSON.parse(Buffer.from(out.Payload!).toString())).toEqual({ errorType, errorMessage: expect.stringMatching(message) });
+    expect(answer(out)).toEqual({ errorType, errorMessage: expect.stringMatching(message) });
     // Noticed when the container died, not at the 5 s deadline.
     expect(elapsed).toBeLessThan(TIMEOUT_SECONDS * 1000 - 1000);
-    // Its restart policy starts it again, and it takes work.
-    const again = await lambda.send(new InvokeCommand({ FunctionName: FUNCTION, Payload: Buffer.from(JSON.stringify({ waitMs: 1 })) }));
+    // Nobody restarts it: the service starts a new environment, which takes work.
+    const again = await invoke({ waitMs: 1 });
     expect(again.FunctionError).toBeUndefined();
+    expect(environments()).not.toContain(before);
   });
 
-  it('reaches Docker only through its proxy, which shows and restarts this stack\'s function containers and nothing else', async () => {
-    const bridge = JSON.parse(execFileSync('docker', ['inspect', stack.bridgeContainerId], { encoding: 'utf8' }))[0];
-    expect([bridge.Config.User, bridge.HostConfig.ReadonlyRootfs, bridge.HostConfig.CapDrop]).toEqual(['993:993', true, ['ALL']]);
-    expect(bridge.Mounts.filter((m: { Source: string }) => m.Source.includes('docker.sock'))).toEqual([]);
+  it("reaches Docker only through its proxy, which makes, shows and removes this stack's function containers and nothing else", async () => {
+    const { execFileSync } = await import('node:child_process');
+    const service = JSON.parse(execFileSync('docker', ['inspect', stack.serviceContainerId], { encoding: 'utf8' }))[0];
+    expect([service.Config.User, service.HostConfig.ReadonlyRootfs, service.HostConfig.CapDrop]).toEqual(['993:993', true, ['ALL']]);
+    expect(service.Mounts.filter((m: { Source: string }) => m.Source.includes('docker.sock'))).toEqual([]);
 
     const listed = (await (await fetch(`${stack.dockerProxyUrl}/containers/json`)).json()) as Array<{ Id: string; Labels: Record<string, string> }>;
-    expect(listed.map((c) => c.Labels['lambda-pipelines.function'])).toEqual([FUNCTION]);
+    expect(listed.map((c) => c.Labels['lambda-pipelines.function']).sort()).toEqual(stack.view.functions.map((f) => f.name).sort());
+    // What the proxy made: Lambda's sandbox, not what a caller might ask for.
+    const made = JSON.parse(execFileSync('docker', ['inspect', environments()[0]!], { encoding: 'utf8' }))[0];
+    expect([made.Config.User, made.HostConfig.ReadonlyRootfs, made.HostConfig.CapDrop, made.HostConfig.Privileged, made.HostConfig.Binds ?? [], made.HostConfig.Memory]).toEqual(['993:993', true, ['ALL'], false, [], 256 * 1024 * 1024]);
+
     const localstackId = stack.localstack.container.getId();
-    expect((await fetch(`${stack.dockerProxyUrl}/containers/${localstackId}/restart`, { method: 'POST' })).status).toBe(403);
-    expect((await fetch(`${stack.dockerProxyUrl}/containers/${listed[0]!.Id}`, { method: 'DELETE' })).status).toBe(403);
+    expect((await fetch(`${stack.dockerProxyUrl}/containers/${localstackId}`, { method: 'DELETE' })).status).toBe(403);
     expect((await fetch(`${stack.dockerProxyUrl}/containers/create`, { method: 'POST' })).status).toBe(403);
+    expect((await fetch(`${stack.dockerProxyUrl}/containers/${listed[0]!.Id}/exec`, { method: 'POST' })).status).toBe(403);
+    const ask = (body: object) => fetch(`${stack.dockerProxyUrl}/environments`, { method: 'POST', body: JSON.stringify(body) });
+    const notAFunction = await ask({ function: 'x', image: imageOf('local-lambda'), memoryMb: 128 });
+    expect([notAFunction.status, ((await notAFunction.json()) as { message: string }).message]).toEqual([403, expect.stringContaining('not labelled as a function image')]);
+    const withMount = await ask({ function: 'x', image: imageOf('notify'), memoryMb: 128, binds: ['/:/host'] });
+    expect(withMount.status).toBe(400);
+    expect((await ask({ function: 'x', image: imageOf('notify'), memoryMb: 100_000 })).status).toBe(400);
   });
 
-  it('four replicas take a burst of 40 events of 500 ms in at most 0.35x the time one replica takes', async () => {
+  it('four environments take a burst of 40 events of 500 ms in at most 0.35x the time one takes', async () => {
     const burst = async () => {
       const started = Date.now();
-      const results = await Promise.all(
-        Array.from({ length: 40 }, () => lambda.send(new InvokeCommand({ FunctionName: FUNCTION, Payload: Buffer.from(JSON.stringify({ waitMs: 500 })) }))),
-      );
-      const containers = new Set(results.map((r) => (JSON.parse(Buffer.from(r.Payload!).toString()) as { container: string }).container));
-      expect(results.every((r) => r.StatusCode === 200 && r.FunctionError === undefined)).toBe(true);
-      return { ms: Date.now() - started, containers: containers.size };
+      const results = await Promise.all(Array.from({ length: 40 }, () => invoke({ waitMs: 500 })));
+      expect(results.map((r) => [r.StatusCode, r.FunctionError])).toEqual(Array(40).fill([200, undefined]));
+      return { ms: Date.now() - started, containers: new Set(results.map((r) => answer(r).container as string)).size };
     };
 
     const one = await burst();
-    await stack.addReplicas(FUNCTION, 3);
+    await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: fn }));
+    await stack.ready();
     const four = await burst();
 
-    console.log(`40 events x 500 ms: 1 replica ${one.ms} ms, 4 replicas ${four.ms} ms, ratio ${(four.ms / one.ms).toFixed(2)}`);
-    expect(one.containers).toBe(1);
-    expect(four.containers).toBe(4);
+    console.log(`40 events x 500 ms: 1 environment ${one.ms} ms, 4 environments ${four.ms} ms, ratio ${(four.ms / one.ms).toFixed(2)}`);
+    expect([one.containers, four.containers]).toEqual([1, 4]);
     expect(one.ms).toBeGreaterThanOrEqual(40 * 500);
     expect(four.ms / one.ms).toBeLessThanOrEqual(0.35);
   });
 });
-
-async function startedAt(id: string): Promise<string> {
-  return execFileSync('docker', ['inspect', '-f', '{{.State.StartedAt}}', id], { encoding: 'utf8' }).trim();
-}

@@ -3,7 +3,8 @@
 // rebuilding an image. The file is restored whatever happens.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { destroyClients, localClients } from '../scripts/local-clients';
+import { destroyClients, localClients } from '../toolkit/clients';
+import { output, readStack } from '../toolkit/stack';
 import { describeWithDocker, eventually } from './support/docker';
 import { Probe } from './support/probe';
 
@@ -14,22 +15,24 @@ const NEW_SUBJECT = 'subject: `Fresh upload: s3://${ref.bucket}/${ref.key}`';
 
 describeWithDocker('make dev: edit, save, the next event runs the new code', () => {
   const clients = localClients();
-  const probe = new Probe(clients);
+  let probe: Probe;
   const original = readFileSync(SOURCE, 'utf8');
   let dev: ChildProcess | undefined;
-  let output = '';
+  let printed = '';
   const restore = () => writeFileSync(SOURCE, original);
   process.on('exit', restore);
 
   beforeAll(async () => {
     expect(original).toContain(ORIGINAL_SUBJECT);
     dev = spawn('make', ['--no-print-directory', 'dev'], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    dev.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-    dev.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    dev.stdout!.on('data', (c: Buffer) => (printed += c.toString()));
+    dev.stderr!.on('data', (c: Buffer) => (printed += c.toString()));
     await eventually(async () => {
-      if (dev!.exitCode !== null) throw new Error(`make dev exited (${dev!.exitCode}):\n${output.slice(-3000)}`);
-      return output.includes('make dev: watching') ? true : undefined;
+      if (dev!.exitCode !== null) throw new Error(`make dev exited (${dev!.exitCode}):\n${printed.slice(-3000)}`);
+      return printed.includes('make dev: watching') ? true : undefined;
     }, 'make dev watching', 900_000, 500);
+    const view = await readStack();
+    probe = new Probe(clients, { output: (key) => output(view, key) });
   }, 960_000);
 
   afterAll(() => {
@@ -40,22 +43,22 @@ describeWithDocker('make dev: edit, save, the next event runs the new code', () 
   }, 180_000);
 
   const subjectOf = async (key: string) =>
-    (await eventually(async () => (await probe.notificationsAbout('upload-notifications', key))[0], `the notification of ${key}`, 60_000)) as unknown as { Subject: string };
+    (await eventually(async () => (await probe.notificationsAbout('UploadNotifications', key))[0], `the notification of ${key}`, 60_000)) as unknown as { Subject: string };
 
   it('changes the notification subject in about a second after the save', async () => {
     const before = `images/dev-${Date.now()}-before.png`;
     await probe.put(before, 'x', 'image/png');
-    expect((await subjectOf(before)).Subject).toBe(`New upload: s3://uploads/${before}`);
+    expect((await subjectOf(before)).Subject).toBe(`New upload: s3://${probe.uploads}/${before}`);
 
     const saved = Date.now();
     writeFileSync(SOURCE, original.replace(ORIGINAL_SUBJECT, NEW_SUBJECT));
-    await eventually(async () => (/reloaded notify in \d+ ms/.test(output) ? true : undefined), 'the reload line', 60_000, 50);
+    await eventually(async () => (/reloaded notify in \d+ ms/.test(printed) ? true : undefined), 'the reload line', 60_000, 50);
     const reloadedMs = Date.now() - saved;
-    console.log(`make dev: save -> notify reloaded in ${reloadedMs} ms; ${/reloaded notify in .*/.exec(output)?.[0]}`);
+    console.log(`make dev: save -> notify reloaded in ${reloadedMs} ms; ${/reloaded notify in .*/.exec(printed)?.[0]}`);
 
     const after = `images/dev-${Date.now()}-after.png`;
     await probe.put(after, 'x', 'image/png');
-    expect((await subjectOf(after)).Subject).toBe(`Fresh upload: s3://uploads/${after}`);
+    expect((await subjectOf(after)).Subject).toBe(`Fresh upload: s3://${probe.uploads}/${after}`);
     expect(reloadedMs).toBeLessThan(10_000);
   });
 });

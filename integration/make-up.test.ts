@@ -1,12 +1,13 @@
 // What a user does in their first five minutes: `make up`, then the real AWS CLI (`awslocal s3 cp`,
-// or `aws --endpoint-url` where awslocal is absent) uploads the bundled photo and CSV, then the
-// outputs are read back from LocalStack on 127.0.0.1:4566 and checked.
+// or `aws --endpoint-url` where awslocal is absent) uploads the bundled photo and CSV to the bucket
+// `make up` printed, then the outputs are read back from LocalStack on 127.0.0.1:4566 and checked.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import sharp from 'sharp';
-import { destroyClients, localClients } from '../scripts/local-clients';
+import { destroyClients, localClients } from '../toolkit/clients';
+import { output, readStack, type StackView } from '../toolkit/stack';
 import { describeWithDocker, eventually } from './support/docker';
 import { make, ROOT, stackWasUp } from './support/make';
 import { Probe } from './support/probe';
@@ -21,20 +22,29 @@ describeWithDocker('make up, then awslocal s3 cp', () => {
   const photoKey = `images/${id} photo.jpg`;
   const csvKey = `imports/people/${id}.csv`;
   let leaveRunning = false;
+  let view: StackView;
+  let probe: Probe;
+  let printed = '';
 
-  beforeAll(() => {
+  beforeAll(async () => {
     leaveRunning = stackWasUp();
-    make('up');
+    printed = make('up', { capture: true });
+    view = await readStack();
+    probe = new Probe(clients, { output: (key) => output(view, key) });
   }, 900_000);
   afterAll(() => {
     destroyClients(clients);
     if (!leaveRunning) make('down');
   }, 120_000);
 
-  const probe = new Probe(clients);
+  it('make up names what it created and the bucket to copy to', () => {
+    expect(printed).toContain(`awslocal s3 cp samples/photo.jpg s3://${output(view, 'UploadsBucketName')}/images/photo.jpg`);
+    expect(printed).toMatch(/LocalStack's CloudFormation: \d+ resources, (created|updated|unchanged)/);
+    expect(printed).toMatch(/the local Lambda service: \d+ resources: 6 functions/);
+  });
 
   it('the photo becomes upright thumbnails at 128, 512 and 1024 px, logged PROCESSED, and is announced on SNS', async () => {
-    cli('s3', 'cp', '--only-show-errors', 'samples/photo.jpg', `s3://uploads/${photoKey}`);
+    cli('s3', 'cp', '--only-show-errors', 'samples/photo.jpg', `s3://${probe.uploads}/${photoKey}`);
 
     const item = await probe.logItem(photoKey, 120_000);
     expect(item).toMatchObject({ function: 'thumbnail', status: 'PROCESSED' });
@@ -44,26 +54,27 @@ describeWithDocker('make up, then awslocal s3 cp', () => {
     const [uprightWidth, uprightHeight] = [source.height, source.width];
     for (const width of [128, 512, 1024]) {
       const height = Math.round((width * uprightHeight) / uprightWidth);
-      const obj = await clients.s3.send(new GetObjectCommand({ Bucket: 'thumbnails', Key: `${photoKey}/${width}.webp` }));
+      const obj = await clients.s3.send(new GetObjectCommand({ Bucket: probe.thumbnails, Key: `${photoKey}/${width}.webp` }));
       const meta = await sharp(Buffer.from(await obj.Body!.transformToByteArray())).metadata();
       expect([meta.format, meta.width, meta.height]).toEqual(['webp', width, height]);
     }
 
-    const note = await eventually(async () => (await probe.notificationsAbout('upload-notifications', photoKey))[0], `the SNS notification of ${photoKey}`, 60_000);
-    expect(JSON.parse(note.Message)).toMatchObject({ bucket: 'uploads', key: photoKey, contentType: 'image/jpeg' });
-    expect(note.MessageAttributes).toMatchObject({ keyPrefix: { Value: 'images/' }, bucket: { Value: 'uploads' } });
+    const note = await eventually(async () => (await probe.notificationsAbout('UploadNotifications', photoKey))[0], `the SNS notification of ${photoKey}`, 60_000);
+    expect(JSON.parse(note.Message)).toMatchObject({ bucket: probe.uploads, key: photoKey, contentType: 'image/jpeg' });
+    expect(note.MessageAttributes).toMatchObject({ keyPrefix: { Value: 'images/' }, bucket: { Value: probe.uploads } });
   });
 
   it('the CSV becomes typed rows in DynamoDB, its bad rows a report, its summary a PROCESSED item', async () => {
-    cli('s3', 'cp', '--only-show-errors', 'samples/people.csv', `s3://uploads/${csvKey}`);
+    cli('s3', 'cp', '--only-show-errors', 'samples/people.csv', `s3://${probe.uploads}/${csvKey}`);
 
     const item = await probe.logItem(csvKey, 120_000);
     // samples/people.csv: 12 rows, of which one has no id and one an age that is not a number.
-    expect(item).toMatchObject({ function: 'csv-import', status: 'PROCESSED', details: { dataset: 'people', table: 'imported-rows', rowsRead: 12, rowsWritten: 10, rowsRejected: 2 } });
-    const row = async (id: string) => unmarshall((await clients.dynamodb.send(new GetItemCommand({ TableName: 'imported-rows', Key: { id: { S: id } }, ConsistentRead: true }))).Item!);
+    const people = output(view, 'PeopleTableName');
+    expect(item).toMatchObject({ function: 'csv-import', status: 'PROCESSED', details: { dataset: 'people', table: people, rowsRead: 12, rowsWritten: 10, rowsRejected: 2 } });
+    const row = async (id: string) => unmarshall((await clients.dynamodb.send(new GetItemCommand({ TableName: people, Key: { id: { S: id } }, ConsistentRead: true }))).Item!);
     expect(await row('u-003')).toEqual({ id: 'u-003', name: 'Hamilton, Margaret', email: 'margaret@example.com', age: 88, active: true });
     expect(await row('u-008')).toEqual({ id: 'u-008', name: 'Ken Thompson', email: 'ken@example.com', age: 82, active: false });
-    const report = cli('s3', 'cp', `s3://uploads/reports/${csvKey}.errors.csv`, '-');
+    const report = cli('s3', 'cp', `s3://${probe.uploads}/reports/${csvKey}.errors.csv`, '-');
     // The sample's own header, then line and reason; the line is the next-to-last column.
     const lines = report.trim().split('\n').map((l) => l.split(','));
     expect(lines[0]).toEqual(['id', 'name', 'email', 'age', 'active', 'line', 'reason']);

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { DeleteFunctionConcurrencyCommand, InvokeCommand, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import sharp from 'sharp';
-import { inboxQueueName } from '#stack/topology';
 import { jpeg } from '../functions/thumbnail/test-images';
+import { lambdaClient } from '../toolkit/clients';
 import { describeWithDocker, eventually, removeLabelledContainers } from './support/docker';
 import { Probe } from './support/probe';
 import { startStack, type RunningStack } from './support/stack';
@@ -24,8 +24,8 @@ describeWithDocker('pipelines end to end', () => {
   beforeAll(async () => {
     removeLabelledContainers();
     // notify gives up on a message after 2 receives, 10 s apart (its visibility timeout here).
-    stack = await startStack({ stackOverrides: { functions: { notify: { triggers: [{ maxReceiveCount: 2 }] } } } });
-    probe = new Probe(clients());
+    stack = await startStack({ config: { notify: { trigger: { maxReceiveCount: 2 } } } });
+    probe = new Probe(clients(), stack);
   }, 300_000);
   afterAll(async () => {
     await stack?.stop();
@@ -41,10 +41,10 @@ describeWithDocker('pipelines end to end', () => {
     const item = await probe.logItem(key);
 
     expect(item).toMatchObject({ status: 'PROCESSED', function: 'thumbnail', details: { widths: [128, 512, 1024], format: 'webp' } });
-    const listed = await clients().s3.send(new ListObjectsV2Command({ Bucket: 'thumbnails', Prefix: `${key}/` }));
+    const listed = await clients().s3.send(new ListObjectsV2Command({ Bucket: probe.thumbnails, Prefix: `${key}/` }));
     expect(listed.Contents?.map((o) => o.Key).sort()).toEqual([`${key}/1024.webp`, `${key}/128.webp`, `${key}/512.webp`]);
     for (const [width, height] of [[128, 171], [512, 683], [1024, 1365]]) {
-      const obj = await clients().s3.send(new GetObjectCommand({ Bucket: 'thumbnails', Key: `${key}/${width}.webp` }));
+      const obj = await clients().s3.send(new GetObjectCommand({ Bucket: probe.thumbnails, Key: `${key}/${width}.webp` }));
       expect(obj.ContentType).toBe('image/webp');
       const meta = await sharp(Buffer.from(await obj.Body!.transformToByteArray())).metadata();
       expect([meta.format, meta.width, meta.height]).toEqual(['webp', width, height]);
@@ -63,7 +63,7 @@ describeWithDocker('pipelines end to end', () => {
       return all.length >= 2 ? all : undefined;
     }, 'a second processing-log item after the re-upload', 90_000);
     expect(items.map((i) => i.status)).toEqual(['PROCESSED', 'PROCESSED']);
-    const obj = await clients().s3.send(new GetObjectCommand({ Bucket: 'thumbnails', Key: `${key}/512.webp` }));
+    const obj = await clients().s3.send(new GetObjectCommand({ Bucket: probe.thumbnails, Key: `${key}/512.webp` }));
     const meta = await sharp(Buffer.from(await obj.Body!.transformToByteArray())).metadata();
     expect([meta.width, meta.height]).toEqual([512, 128]);
   });
@@ -72,10 +72,10 @@ describeWithDocker('pipelines end to end', () => {
     const key = 'images/notify me.png';
     await probe.put(key, await sharp({ create: { width: 8, height: 8, channels: 3, background: '#00f' } }).png().toBuffer(), 'image/png');
 
-    const envelope = await findMessage(inboxQueueName('upload-notifications'), (b) => JSON.parse(String(b.Message)).key === key);
+    const envelope = await findMessage('UploadNotificationsInboxUrl', (b) => JSON.parse(String(b.Message)).key === key);
 
-    expect(JSON.parse(String(envelope.Message))).toMatchObject({ bucket: 'uploads', key, contentType: 'image/png', eventName: 'ObjectCreated:Put' });
-    expect(envelope.MessageAttributes).toMatchObject({ keyPrefix: { Value: 'images/' }, contentType: { Value: 'image/png' }, bucket: { Value: 'uploads' } });
+    expect(JSON.parse(String(envelope.Message))).toMatchObject({ bucket: probe.uploads, key, contentType: 'image/png', eventName: 'ObjectCreated:Put' });
+    expect(envelope.MessageAttributes).toMatchObject({ keyPrefix: { Value: 'images/' }, contentType: { Value: 'image/png' }, bucket: { Value: probe.uploads } });
   });
 
   it('csv-import: typed rows land in DynamoDB, bad rows in a report, a summary in the log', async () => {
@@ -84,10 +84,11 @@ describeWithDocker('pipelines end to end', () => {
 
     const item = await probe.logItem(key);
 
-    expect(item).toMatchObject({ status: 'PROCESSED', details: { dataset: 'people', table: 'imported-rows', rowsRead: 4, rowsWritten: 2, rowsRejected: 2, reportKey: `reports/${key}.errors.csv` } });
-    const row = await clients().dynamodb.send(new GetItemCommand({ TableName: 'imported-rows', Key: { id: { S: 'p-1' } } }));
+    const people = stack.output('PeopleTableName');
+    expect(item).toMatchObject({ status: 'PROCESSED', details: { dataset: 'people', table: people, rowsRead: 4, rowsWritten: 2, rowsRejected: 2, reportKey: `reports/${key}.errors.csv` } });
+    const row = await clients().dynamodb.send(new GetItemCommand({ TableName: people, Key: { id: { S: 'p-1' } } }));
     expect(unmarshall(row.Item!)).toEqual({ id: 'p-1', name: 'Lovelace, Ada', email: 'ada@example.com', age: 36, active: true });
-    const report = await clients().s3.send(new GetObjectCommand({ Bucket: 'uploads', Key: `reports/${key}.errors.csv` }));
+    const report = await clients().s3.send(new GetObjectCommand({ Bucket: probe.uploads, Key: `reports/${key}.errors.csv` }));
     const lines = (await report.Body!.transformToString()).trim().split('\n');
     // The file's own header, then line and reason: fix the rows and upload the report as is.
     expect(lines[0]).toBe('id,name,email,age,active,line,reason');
@@ -100,7 +101,7 @@ describeWithDocker('pipelines end to end', () => {
 
     const item = await probe.logItem(key);
     expect(item).toMatchObject({ status: 'FAILED', reason: expect.stringMatching(/not a decodable image/) });
-    const alert = await findMessage(inboxQueueName('processing-alerts'), (b) => JSON.parse(String(b.Message)).key === key);
+    const alert = await findMessage('ProcessingAlertsInboxUrl', (b) => JSON.parse(String(b.Message)).key === key);
     expect(alert.MessageAttributes).toMatchObject({ function: { Value: 'thumbnail' }, status: { Value: 'FAILED' } });
 
     // Redeliver the very same S3 event, as S3 may: one item, no second alert.
@@ -109,39 +110,39 @@ describeWithDocker('pipelines end to end', () => {
       Records: [
         {
           eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'us-east-1', eventTime: new Date().toISOString(), eventName: 'ObjectCreated:Put',
-          s3: { s3SchemaVersion: '1.0', bucket: { name: 'uploads', arn: 'arn:aws:s3:::uploads' }, object: { key: 'images/notes.png', size: 26, sequencer, eTag } },
+          s3: { s3SchemaVersion: '1.0', bucket: { name: probe.uploads, arn: `arn:aws:s3:::${probe.uploads}` }, object: { key: 'images/notes.png', size: 26, sequencer, eTag } },
         },
       ],
     };
-    const events = await probe.queueUrl('thumbnail-events');
-    await clients().sqs.send(new SendMessageCommand({ QueueUrl: events, MessageBody: JSON.stringify(event) }));
-    await eventually(async () => ((await probe.queueDepth('thumbnail-events')) === 0 ? true : undefined), 'the redelivered event to be consumed');
+    await clients().sqs.send(new SendMessageCommand({ QueueUrl: probe.queueUrl('ThumbnailEventQueueUrl'), MessageBody: JSON.stringify(event) }));
+    await eventually(async () => ((await probe.queueDepth('ThumbnailEventQueueUrl')) === 0 ? true : undefined), 'the redelivered event to be consumed');
     expect(await probe.logItems(key)).toHaveLength(1);
     // The stream would carry a second INSERT within a few seconds: watch the alerts for that long.
     const watchUntil = Date.now() + 5_000;
     let alerts: Record<string, unknown>[] = [];
     while (Date.now() < watchUntil) {
-      alerts = await probe.messages(inboxQueueName('processing-alerts'));
+      alerts = await probe.messages('ProcessingAlertsInboxUrl');
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     expect(alerts.filter((b) => JSON.parse(String(b.Message)).key === key)).toHaveLength(1);
   });
 
   it('a poison message fails alone: its batch-mates are processed once, it lands in the DLQ after maxReceiveCount receives', async () => {
-    // With the notify container stopped, five messages wait in its queue; when it starts, they
-    // arrive in one batch (BatchSize 10): four S3 events and one that is not an S3 event at all.
-    // They are sent with a delay longer than the service's 1 s long poll: a receive in flight when
-    // the container stopped ends empty instead of taking the first of them into a batch of its own.
-    const container = stack.functionContainers.get('notify')![0]!;
-    execFileSync('docker', ['stop', '-t', '1', container.getId()]);
+    // With notify throttled (reserved concurrency 0, as on AWS), five messages wait in its queue;
+    // when its concurrency is back, they arrive in one batch (BatchSize 10): four S3 events and one
+    // that is not an S3 event at all. They are sent with a delay longer than the service's 1 s long
+    // poll: a receive in flight when the throttle began ends empty instead of taking one of them.
+    const notify = stack.functionName('notify');
+    const lambda = lambdaClient(stack.lambdaApiUrl);
+    await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: notify, ReservedConcurrentExecutions: 0 }));
     const keys = ['images/batch/1.png', 'images/batch/2.png', 'images/batch/3.png', 'images/batch/4.png'];
     const event = (key: string) => ({
-      Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', eventTime: new Date().toISOString(), s3: { bucket: { name: 'uploads' }, object: { key, size: 1, sequencer: '01', eTag: key } } }],
+      Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', eventTime: new Date().toISOString(), s3: { bucket: { name: probe.uploads }, object: { key, size: 1, sequencer: '01', eTag: key } } }],
     });
     const poison = JSON.stringify({ Records: [{ nonsense: 1 }] });
     await clients().sqs.send(
       new SendMessageBatchCommand({
-        QueueUrl: await probe.queueUrl('notify-events'),
+        QueueUrl: probe.queueUrl('NotifyEventQueueUrl'),
         Entries: [
           ...keys.slice(0, 2).map((k, i) => ({ Id: `g${i}`, MessageBody: JSON.stringify(event(k)) })),
           { Id: 'poison', MessageBody: poison },
@@ -150,17 +151,18 @@ describeWithDocker('pipelines end to end', () => {
       }),
     );
     await eventually(async () => {
-      const { waiting, delayed } = await probe.queueCounts('notify-events');
+      const { waiting, delayed } = await probe.queueCounts('NotifyEventQueueUrl');
       return waiting === 5 && delayed === 0 ? true : undefined;
-    }, 'the five messages visible together in notify-events');
-    execFileSync('docker', ['start', container.getId()]);
+    }, "the five messages visible together in notify's queue");
+    await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: notify }));
+    lambda.destroy();
 
-    const dead = await findMessage('notify-dlq', (body) => Array.isArray(body.Records) && body.Records[0]?.nonsense === 1, 120_000);
+    const dead = await findMessage('NotifyDeadLetterQueueUrl', (body) => Array.isArray(body.Records) && body.Records[0]?.nonsense === 1, 120_000);
     expect(dead).toEqual(JSON.parse(poison));
-    const published = (await probe.notifications('upload-notifications')).map((n) => JSON.parse(n.Message).key as string).filter((k) => k.startsWith('images/batch/'));
+    const published = (await probe.notifications('UploadNotifications')).map((n) => JSON.parse(n.Message).key as string).filter((k) => k.startsWith('images/batch/'));
     expect(published.sort()).toEqual(keys);
-    const logs = await stack.bridgeLogs();
-    const batch = logs.split('\n').filter((l) => l.includes('"source":"sqs"') && l.includes('"function":"notify"')).map((l) => JSON.parse(l)).find((l) => l.batchSize === 5);
+    const logs = await stack.serviceLogs();
+    const batch = logs.split('\n').filter((l) => l.includes('"source":"sqs"') && l.includes(`"function":"${notify}"`)).map((l) => JSON.parse(l)).find((l) => l.batchSize === 5);
     expect(batch).toMatchObject({ outcome: 'success', batchSize: 5, failed: 1 });
   });
 
@@ -171,7 +173,7 @@ describeWithDocker('pipelines end to end', () => {
     // fileb:// reads the payload as raw bytes in AWS CLI v1 and v2 alike.
     const meta = execFileSync(
       'aws',
-      ['lambda', 'invoke', '--endpoint-url', stack.bridgeUrl, '--region', 'us-east-1', '--function-name', 'audit', '--payload', `fileb://${join(dir, 'in.json')}`, out],
+      ['lambda', 'invoke', '--endpoint-url', stack.lambdaApiUrl, '--region', 'us-east-1', '--function-name', stack.functionName('audit'), '--payload', `fileb://${join(dir, 'in.json')}`, out],
       { encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' } },
     );
     expect(JSON.parse(meta)).toMatchObject({ StatusCode: 200, ExecutedVersion: '$LATEST' });
@@ -179,13 +181,13 @@ describeWithDocker('pipelines end to end', () => {
   });
 
   it('async invoke: a failing event is retried twice, then lands in the DLQ with the original event', async () => {
-    const lambda = new LambdaClient({ endpoint: stack.bridgeUrl, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const lambda = lambdaClient(stack.lambdaApiUrl);
     const event = { Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', eventTime: '2026-11-20T10:00:00Z', s3: { bucket: { name: 'no-such-bucket' }, object: { key: 'images/x.jpg', size: 1, sequencer: 'dlq-1' } } }] };
 
-    const accepted = await lambda.send(new InvokeCommand({ FunctionName: 'thumbnail', InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(event)) }));
+    const accepted = await lambda.send(new InvokeCommand({ FunctionName: stack.functionName('thumbnail'), InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(event)) }));
     expect(accepted.StatusCode).toBe(202);
 
-    const record = await findMessage('thumbnail-dlq', (b) => (b.requestPayload as typeof event | undefined)?.Records?.[0]?.s3.object.sequencer === 'dlq-1', 90_000);
+    const record = await findMessage('ThumbnailDeadLetterQueueUrl', (b) => (b.requestPayload as typeof event | undefined)?.Records?.[0]?.s3.object.sequencer === 'dlq-1', 90_000);
     expect(record).toMatchObject({
       version: '1.0',
       requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },

@@ -5,12 +5,13 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { functions } from '#stack';
-import { functionEnvironment } from '../scripts/generate-compose';
+import { functionEnvironment } from '../local-lambda/function-environment';
+import { offlinePlan, planFunction } from '../toolkit/template-plan';
 import { LABEL, describeWithDocker } from './support/docker';
-import { offlineAnswer, offlineCases } from './support/offline-events';
+import { offlineAnswer, offlineCases } from '../toolkit/offline-events';
 import { startRegistry, type LocalRegistry } from './support/registry';
-import { startRuntimeApi } from './support/runtime-api';
+import { startRuntimeApi } from '../toolkit/runtime-api';
+import { synthTestStack } from './support/stack';
 
 const ROOT = `${__dirname}/..`;
 const FUNCTION = 'notify';
@@ -105,7 +106,8 @@ describeWithDocker('make push to a real registry', () => {
     spawnSync('docker', ['rmi', '-f', imageUri!], { stdio: 'ignore' });
     execFileSync('docker', ['pull', '-q', imageUri!]);
     const api = await startRuntimeApi(FUNCTION);
-    const env = Object.entries({ ...functionEnvironment(functions.find((f) => f.name === FUNCTION)!), AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${api.port}` }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    const fn = planFunction(offlinePlan(synthTestStack().template), FUNCTION);
+    const env = Object.entries(functionEnvironment(fn, { region: 'us-east-1', endpointUrl: 'http://127.0.0.1:4566', runtimeApi: `127.0.0.1:${api.port}` })).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
     const id = execFileSync('docker', ['run', '-d', '--read-only', '--network', 'host', '--label', `${LABEL}=true`, ...env, imageUri!], { encoding: 'utf8' }).trim();
     try {
       const invoked = await api.runtime.invoke({ payload: Buffer.from(JSON.stringify(offlineCases[FUNCTION]!.event)) });

@@ -2,9 +2,10 @@
 // Lambda service fires the report's schedule on time (every minute here, as a test stack), and
 // every number of the JSON, the CSV and the SNS summary is checked against what the pipelines did.
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { parse } from 'csv-parse/sync';
 import { jpeg } from '../functions/thumbnail/test-images';
+import { lambdaClient } from '../toolkit/clients';
 import { describeWithDocker, eventually, removeLabelledContainers } from './support/docker';
 import { Probe, type Envelope, type LogItem } from './support/probe';
 import { startStack, type RunningStack } from './support/stack';
@@ -24,8 +25,8 @@ describeWithDocker('the scheduled report', () => {
   beforeAll(async () => {
     removeLabelledContainers();
     // Every minute instead of 06:00: the same schedule machinery, a test that waits a minute, not a day.
-    stack = await startStack({ stackOverrides: { functions: { report: { triggers: [{ expression: 'cron(* * * * ? *)' }] } } } });
-    probe = new Probe(stack.localstack.clients);
+    stack = await startStack({ config: { report: { schedule: { expression: 'cron(* * * * ? *)' } } } });
+    probe = new Probe(stack.localstack.clients, stack);
   }, 300_000);
   afterAll(async () => {
     await stack?.stop();
@@ -53,14 +54,14 @@ describeWithDocker('the scheduled report', () => {
       [csvKey, 'PROCESSED'],
     ]);
     expect(imported.details).toMatchObject({ rowsRead: 4, rowsWritten: 2, rowsSkipped: 0, rowsRejected: 2 });
-    const outputs = await s3().send(new ListObjectsV2Command({ Bucket: 'thumbnails', Prefix: 'images/report/' }));
+    const outputs = await s3().send(new ListObjectsV2Command({ Bucket: probe.thumbnails, Prefix: 'images/report/' }));
     const bytesOut = (outputs.Contents ?? []).reduce((sum, o) => sum + o.Size!, 0);
     // 128/512/800 of the first, 128/300 of the second (never upscaled past the original width).
     expect(outputs.Contents).toHaveLength(5);
 
     // The first summary of a period that ends after everything was logged.
     const summary = await eventually(
-      async () => (await probe.notifications('daily-reports')).find((n) => new Date(n.MessageAttributes!.period!.Value.split('/')[1]!) > allLogged),
+      async () => (await probe.notifications('DailyReports')).find((n) => new Date(n.MessageAttributes!.period!.Value.split('/')[1]!) > allLogged),
       'a daily-reports summary of a period ending after the uploads were processed',
       150_000,
       1_000,
@@ -71,7 +72,8 @@ describeWithDocker('the scheduled report', () => {
     expect(to).toMatch(/T\d{2}:\d{2}:00\.000Z$/);
     expect(new Date(to).getTime() - new Date(from).getTime()).toBe(24 * 3_600_000);
 
-    const report = JSON.parse(await text('reports', `daily/${date}.json`)) as Record<string, any>;
+    const reports = stack.output('ReportsBucketName');
+    const report = JSON.parse(await text(reports, `daily/${date}.json`)) as Record<string, any>;
     // A later minute may have rewritten it: the numbers are the same, the period moves on.
     expect(new Date(report.generatedAt).getTime() - new Date(report.to).getTime()).toBeLessThan(30_000);
     expect(report).toMatchObject({
@@ -88,7 +90,7 @@ describeWithDocker('the scheduled report', () => {
       topFailures: [{ function: 'thumbnail', reason: items[2]!.reason, count: 1 }],
     });
 
-    const rows = parse(await text('reports', `daily/${date}.csv`), { columns: true }) as Array<Record<string, string>>;
+    const rows = parse(await text(reports, `daily/${date}.csv`), { columns: true }) as Array<Record<string, string>>;
     const value = (metric: string, fn = '', detail = '') => Number(rows.find((r) => r.metric === metric && r.function === fn && r.detail === detail)?.value);
     expect([value('items'), value('processed'), value('failed')]).toEqual([4, 3, 1]);
     expect([value('processed', 'thumbnail'), value('failed', 'thumbnail'), value('p50_ms', 'thumbnail'), value('p95_ms', 'thumbnail')]).toEqual([2, 1, report.functions[1].p50Ms, report.functions[1].p95Ms]);
@@ -99,21 +101,21 @@ describeWithDocker('the scheduled report', () => {
     expect((summary as Envelope & { Subject: string }).Subject).toBe(`Daily report ${date}: 3 processed, 1 failed`);
     expect(summary.Message).toContain('thumbnail: 2 processed, 1 failed');
     expect(summary.Message).toContain('imports: 1 files, 4 rows read, 2 written, 2 rejected');
-    expect(summary.Message).toContain(`full report: s3://reports/daily/${date}.json`);
+    expect(summary.Message).toContain(`full report: s3://${reports}/daily/${date}.json`);
 
     // The same scheduled event again (a retry, or `aws lambda invoke` with it): the objects are
     // rewritten, the summary of that period is not sent twice.
-    const lambda = new LambdaClient({ endpoint: stack.bridgeUrl, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    const lambda = lambdaClient(stack.lambdaApiUrl);
     try {
       const again = await lambda.send(
-        new InvokeCommand({ FunctionName: 'report', Payload: Buffer.from(JSON.stringify({ 'detail-type': 'Scheduled Event', source: 'aws.scheduler', time: to.replace('.000Z', 'Z') })) }),
+        new InvokeCommand({ FunctionName: stack.functionName('report'), Payload: Buffer.from(JSON.stringify({ 'detail-type': 'Scheduled Event', source: 'aws.scheduler', time: to.replace('.000Z', 'Z') })) }),
       );
       expect(again.FunctionError).toBeUndefined();
       expect(JSON.parse(Buffer.from(again.Payload!).toString())).toMatchObject({ period: `${from}/${to}`, summary: 'already sent', figures: { items: 4, processed: 3, failed: 1 } });
     } finally {
       lambda.destroy();
     }
-    const ofPeriod = (await probe.notifications('daily-reports')).filter((n) => n.MessageAttributes!.period!.Value === `${from}/${to}`);
+    const ofPeriod = (await probe.notifications('DailyReports')).filter((n) => n.MessageAttributes!.period!.Value === `${from}/${to}`);
     expect(ofPeriod).toHaveLength(1);
   }, 300_000);
 });

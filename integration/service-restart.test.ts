@@ -3,11 +3,9 @@
 // functions' writes are idempotent), every FAILED item alerts exactly once (the stream checkpoint
 // outlives the service, so nothing is replayed), Event invocations accepted before the restart
 // all run (they were stored before the 202), and the DLQs stay empty.
-import { execFileSync } from 'node:child_process';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { functions } from '#stack';
-import { dlqName, eventQueueName } from '#stack/topology';
+import { InvokeCommand, PutFunctionConcurrencyCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { jpeg } from '../functions/thumbnail/test-images';
+import { lambdaClient } from '../toolkit/clients';
 import { describeWithDocker, eventually, removeLabelledContainers } from './support/docker';
 import { Probe, type LogItem } from './support/probe';
 import { startStack, type RunningStack } from './support/stack';
@@ -40,13 +38,13 @@ describeWithDocker('the local Lambda service restarted mid-burst', () => {
   let stack: RunningStack;
   let probe: Probe;
   let lambda: LambdaClient;
-  const alertKeys = async () => (await probe.notifications('processing-alerts')).map((n) => (JSON.parse(n.Message) as { key: string }).key);
+  const alertKeys = async () => (await probe.notifications('ProcessingAlerts')).map((n) => (JSON.parse(n.Message) as { key: string }).key);
 
   beforeAll(async () => {
     removeLabelledContainers();
     stack = await startStack();
-    probe = new Probe(stack.localstack.clients);
-    lambda = new LambdaClient({ endpoint: stack.bridgeUrl, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    probe = new Probe(stack.localstack.clients, stack);
+    lambda = lambdaClient(stack.lambdaApiUrl);
   }, 300_000);
   afterAll(async () => {
     lambda?.destroy();
@@ -65,16 +63,18 @@ describeWithDocker('the local Lambda service restarted mid-burst', () => {
 
     // Restart once some, not all, of the burst is done.
     await eventually(async () => ((await probe.scanLog()).filter((i) => i.pk.includes('/restart/')).length >= 10 ? true : undefined), 'the burst under way', 120_000, 200);
-    // With notify's container stopped they cannot run yet: the 202s promise they were stored.
-    const notifyContainer = stack.functionContainers.get('notify')![0]!.getId();
-    execFileSync('docker', ['stop', '-t', '1', notifyContainer]);
+    // With notify throttled (reserved concurrency 0) they cannot run yet: the 202s promise they were
+    // stored. The restart gives notify its concurrency back (the template sets none).
+    const notify = stack.functionName('notify');
+    await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: notify, ReservedConcurrentExecutions: 0 }));
     for (const key of asyncKeys) {
-      const event = { Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', eventTime: new Date().toISOString(), s3: { bucket: { name: 'uploads' }, object: { key, size: 1, sequencer: key, eTag: key } } }] };
-      const accepted = await lambda.send(new InvokeCommand({ FunctionName: 'notify', InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(event)) }));
+      const event = { Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', eventTime: new Date().toISOString(), s3: { bucket: { name: probe.uploads }, object: { key, size: 1, sequencer: key, eTag: key } } }] };
+      const accepted = await lambda.send(new InvokeCommand({ FunctionName: notify, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(event)) }));
       expect(accepted.StatusCode).toBe(202);
     }
-    await stack.restartBridge();
-    execFileSync('docker', ['start', notifyContainer]);
+    await stack.restartService();
+    lambda.destroy();
+    lambda = lambdaClient(stack.lambdaApiUrl);
     await uploading;
 
     const items = await eventually(async () => {
@@ -84,13 +84,13 @@ describeWithDocker('the local Lambda service restarted mid-burst', () => {
     const perKey = new Map<string, LogItem[]>();
     for (const item of items) perKey.set(item.pk, [...(perKey.get(item.pk) ?? []), item]);
     expect([...perKey.values()].filter((list) => list.length > 1).map((list) => list[0]!.pk)).toEqual([]);
-    expect(burst.filter((u) => perKey.get(`uploads/${u.key}`)?.[0]?.status !== u.status).map((u) => u.key)).toEqual([]);
+    expect(burst.filter((u) => perKey.get(probe.pk(u.key))?.[0]?.status !== u.status).map((u) => u.key)).toEqual([]);
 
     // Every FAILED item alerted, each once. A sentinel failure after a second restart proves no
     // replay: a replayed stream would publish the old alerts again before the sentinel's.
     const failed = burst.filter((u) => u.status === 'FAILED').map((u) => u.key);
     await eventually(async () => ((await alertKeys()).filter((k) => k.includes('/restart/')).length >= failed.length ? true : undefined), `${failed.length} alerts`, 120_000);
-    await stack.restartBridge();
+    await stack.restartService();
     const sentinel = 'images/restart/zz-sentinel-broken.jpg';
     await probe.put(sentinel, 'not an image');
     await eventually(async () => ((await alertKeys()).includes(sentinel) ? true : undefined), 'the sentinel alert', 120_000);
@@ -99,12 +99,13 @@ describeWithDocker('the local Lambda service restarted mid-burst', () => {
 
     // The Event invocations accepted before the restart ran, each once.
     const notified = await eventually(async () => {
-      const keys = (await probe.notifications('upload-notifications')).map((n) => (JSON.parse(n.Message) as { key: string }).key).filter((k) => asyncKeys.includes(k));
+      const keys = (await probe.notifications('UploadNotifications')).map((n) => (JSON.parse(n.Message) as { key: string }).key).filter((k) => asyncKeys.includes(k));
       return keys.length >= asyncKeys.length ? keys : undefined;
     }, 'the Event invocations', 120_000);
     expect(notified.sort()).toEqual(asyncKeys);
 
-    const queues = [...functions.filter((f) => f.triggers.some((t) => t.type === 's3')).map(eventQueueName), ...functions.map(dlqName)];
+    const queues = Object.keys(stack.view.outputs).filter((k) => k.endsWith('EventQueueUrl') || k.endsWith('DeadLetterQueueUrl'));
+    expect(queues).toHaveLength(9);
     await eventually(async () => ((await Promise.all(queues.map((q) => probe.queueDepth(q)))).every((d) => d === 0) ? true : undefined), 'event queues drained and DLQs empty', 60_000);
   });
 });

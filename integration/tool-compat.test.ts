@@ -12,15 +12,17 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Network, type StartedNetwork } from 'testcontainers';
 import { BY_DAY_INDEX } from '#shared/processing-log-reader';
-import { baseStack, functions } from '#stack';
-import { bootstrap } from '../scripts/bootstrap';
-import { functionEnvironment } from '../scripts/generate-compose';
-import { samLogicalId, samTemplate } from '../scripts/sam-template';
+import { functionEnvironment } from '../local-lambda/function-environment';
+import type { LocalPlan } from '../local-lambda/template/plan';
 import { jpeg } from '../functions/thumbnail/test-images';
+import { functionFolders } from '../toolkit/function-folders';
+import { samLogicalId, samTemplate } from '../toolkit/sam-template';
+import { deployTemplate, planFunction } from '../toolkit/template-plan';
 import { LABEL, describeWithDocker, eventually, imageOf } from './support/docker';
 import { startLocalStack, type LocalStack } from './support/localstack';
-import { answerOf, offlineAnswer, offlineCases, offlineFails } from './support/offline-events';
-import { freePort } from './support/registry';
+import { answerOf, offlineAnswer, offlineCases, offlineFails } from '../toolkit/offline-events';
+import { freePort } from '../toolkit/free-port';
+import { STACK_NAME, synthTestStack } from './support/stack';
 
 const ROOT = join(__dirname, '..');
 const tool = (name: string) => execFileSync(join(ROOT, 'scripts/python-tools.sh'), [name], { encoding: 'utf8', timeout: 600_000 }).trim();
@@ -39,6 +41,11 @@ describeWithDocker('the images in the tools users test Lambda images with', () =
   const dir = mkdtempSync(join(tmpdir(), 'tools-'));
   const started: string[] = [];
   const processes: ChildProcess[] = [];
+  let plan: LocalPlan;
+  let outputs: Record<string, string> = {};
+  const functions = functionFolders();
+  /** What the template gives a function, as it runs beside LocalStack (reached as localstack:4566). */
+  const environmentOf = (name: string) => functionEnvironment(planFunction(plan, name), { region: 'us-east-1', endpointUrl: 'http://localstack:4566' });
 
   beforeAll(async () => {
     samBin = tool('sam');
@@ -46,9 +53,10 @@ describeWithDocker('the images in the tools users test Lambda images with', () =
     // SAM's containers reach LocalStack as `localstack` on a network of their own.
     network = await new Network().start();
     localstack = await startLocalStack(network);
-    await bootstrap(localstack.clients, baseStack, () => undefined);
-    // What the sample events name: the photo, the CSV.
-    const put = (key: string, body: Buffer | string) => localstack.clients.s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: key, Body: body }));
+    // The stack's resources, created from its template as `make up` creates them.
+    ({ plan, outputs } = await deployTemplate(localstack.clients, synthTestStack().template, STACK_NAME));
+    // What the sample events name: the photo, the CSV (in the uploads bucket the stack names).
+    const put = (key: string, body: Buffer | string) => localstack.clients.s3.send(new PutObjectCommand({ Bucket: outputs.UploadsBucketName, Key: key, Body: body }));
     await put('images/red flower + été%.jpg', await jpeg(800, 600));
     await put('images/holiday photo.png', await jpeg(300, 200));
     await put('imports/people/team list 2026.csv', readFileSync(join(ROOT, 'samples/people.csv')));
@@ -59,7 +67,7 @@ describeWithDocker('the images in the tools users test Lambda images with', () =
     if (started.length > 0) execFileSync('docker', ['rm', '-f', ...started], { stdio: 'ignore' });
     // Whatever SAM or MiniStack left behind of our images.
     for (const fn of functions) {
-      const ids = execFileSync('docker', ['ps', '-aq', '--filter', `ancestor=${imageOf(fn.name)}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      const ids = execFileSync('docker', ['ps', '-aq', '--filter', `ancestor=${imageOf(fn)}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
       if (ids.length > 0) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
     }
     await localstack?.container.stop();
@@ -72,7 +80,7 @@ describeWithDocker('the images in the tools users test Lambda images with', () =
     for (const day of [from.slice(0, 10), to.slice(0, 10)]) {
       const out = await localstack.clients.dynamodb.send(
         new QueryCommand({
-          TableName: 'processing-log',
+          TableName: outputs.ProcessingLogTableName,
           IndexName: BY_DAY_INDEX,
           KeyConditionExpression: '#day = :day AND createdAt BETWEEN :from AND :to',
           ExpressionAttributeNames: { '#day': 'day' },
@@ -84,9 +92,9 @@ describeWithDocker('the images in the tools users test Lambda images with', () =
     return { items: statuses.length, processed: statuses.filter((s) => s === 'PROCESSED').length, failed: statuses.filter((s) => s === 'FAILED').length };
   }
 
-  it.each(functions.map((f) => f.name))("AWS's recipe: docker run -p 9000:8080 %s, then curl the emulator", async (name) => {
+  it.each(functions)("AWS's recipe: docker run -p 9000:8080 %s, then curl the emulator", async (name) => {
     const port = await freePort();
-    const env = Object.entries(functionEnvironment(functions.find((f) => f.name === name)!)).filter(([k]) => k !== 'AWS_LAMBDA_RUNTIME_API');
+    const env = Object.entries(environmentOf(name));
     const id = execFileSync('docker', ['run', '-d', '--label', `${LABEL}=true`, '-p', `127.0.0.1:${port}:8080`, ...env.flatMap(([k, v]) => ['-e', `${k}=${v}`]), imageOf(name)], { encoding: 'utf8' }).trim();
     started.push(id);
     const url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
@@ -103,11 +111,11 @@ describeWithDocker('the images in the tools users test Lambda images with', () =
   describe('SAM CLI (aws-sam-cli 1.170 from PyPI, offline)', () => {
     const template = () => {
       const file = join(dir, 'template.yaml');
-      writeFileSync(file, samTemplate(baseStack, { image: imageOf, environment: { AWS_ENDPOINT_URL: 'http://localstack:4566' } }));
+      writeFileSync(file, samTemplate(functions.map((f) => planFunction(plan, f)), { image: (fn) => imageOf(fn.repository.split('/').pop()!), environment: (fn) => environmentOf(fn.repository.split('/').pop()!) }));
       return file;
     };
 
-    it.each(functions.map((f) => f.name))("sam local invoke %s with its sample event, against LocalStack", async (name) => {
+    it.each(functions)("sam local invoke %s with its sample event, against LocalStack", async (name) => {
       const out = execFileSync(
         join(samBin, 'sam'),
         ['local', 'invoke', samLogicalId(name), '--template', template(), '--event', sampleEvent(name), '--skip-pull-image', '--docker-network', network.getName()],
@@ -119,7 +127,7 @@ describeWithDocker('the images in the tools users test Lambda images with', () =
       else if (name === 'api') expect(response).toMatchObject({ statusCode: 200, headers: { 'content-type': 'application/json' } });
       // The sample event reports on the 24 hours before 2026-11-25T06:00Z: what this suite's own
       // invocations logged in them (none, on any other day), counted here with a Query of its own.
-      else if (name === 'report') expect(response).toMatchObject({ date: '2026-11-25', figures: await loggedBetween('2026-11-24T06:00:00.000Z', '2026-11-25T06:00:00.000Z'), json: 's3://reports/daily/2026-11-25.json' });
+      else if (name === 'report') expect(response).toMatchObject({ date: '2026-11-25', figures: await loggedBetween('2026-11-24T06:00:00.000Z', '2026-11-25T06:00:00.000Z'), json: `s3://${outputs.ReportsBucketName}/daily/2026-11-25.json` });
       else expect(response.results.length).toBeGreaterThan(0);
       if (name === 'thumbnail') expect(response.results[0]).toMatchObject({ key: 'images/red flower + été%.jpg', status: 'PROCESSED' });
       if (name === 'csv-import') expect(response.results[0]).toMatchObject({ status: 'PROCESSED', dataset: 'people', rowsWritten: 10 });
@@ -138,12 +146,12 @@ describeWithDocker('the images in the tools users test Lambda images with', () =
       try {
         for (const fn of functions) {
           const out = await eventually(
-            () => lambda.send(new InvokeCommand({ FunctionName: samLogicalId(fn.name), Payload: Buffer.from(JSON.stringify(offlineCases[fn.name]!.event)) })),
-            `sam start-lambda answering for ${fn.name}`,
+            () => lambda.send(new InvokeCommand({ FunctionName: samLogicalId(fn), Payload: Buffer.from(JSON.stringify(offlineCases[fn]!.event)) })),
+            `sam start-lambda answering for ${fn}`,
             120_000,
             1_000,
           );
-          expect([fn.name, out.FunctionError, answerOf(JSON.parse(Buffer.from(out.Payload!).toString()))]).toEqual([fn.name, offlineFails(fn.name) ? 'Unhandled' : undefined, offlineAnswer(fn.name)]);
+          expect([fn, out.FunctionError, answerOf(JSON.parse(Buffer.from(out.Payload!).toString()))]).toEqual([fn, offlineFails(fn) ? 'Unhandled' : undefined, offlineAnswer(fn)]);
         }
       } finally {
         lambda.destroy();
@@ -161,16 +169,16 @@ describeWithDocker('the images in the tools users test Lambda images with', () =
     const aws = (...args: string[]) => execFileSync('aws', ['--endpoint-url', endpoint, ...args], { encoding: 'utf8', env: cliEnv });
     try {
       for (const fn of functions) {
-        const env = Object.entries(functionEnvironment(fn)).filter(([k]) => !k.startsWith('AWS_')).map(([k, v]) => `${k}=${v}`).join(',');
-        const envFile = join(dir, `${fn.name}-env.json`);
-        writeFileSync(envFile, JSON.stringify({ Variables: Object.fromEntries(Object.entries(functionEnvironment(fn)).filter(([k]) => !k.startsWith('AWS_'))) }));
-        aws('lambda', 'create-function', '--function-name', fn.name, '--package-type', 'Image', '--code', `ImageUri=${imageOf(fn.name)}`, '--role', 'arn:aws:iam::000000000000:role/lambda-role', '--environment', `file://${envFile}`);
-        expect(env.length).toBeGreaterThan(0);
-        const eventFile = join(dir, `${fn.name}-event.json`);
-        const outFile = join(dir, `${fn.name}-out.json`);
-        writeFileSync(eventFile, JSON.stringify(offlineCases[fn.name]!.event));
-        const meta = JSON.parse(aws('lambda', 'invoke', '--function-name', fn.name, '--payload', `fileb://${eventFile}`, outFile)) as { StatusCode: number; FunctionError?: string };
-        expect([fn.name, meta.StatusCode, meta.FunctionError, answerOf(JSON.parse(readFileSync(outFile, 'utf8')))]).toEqual([fn.name, 200, offlineFails(fn.name) ? 'Unhandled' : undefined, offlineAnswer(fn.name)]);
+        const variables = Object.fromEntries(Object.entries(environmentOf(fn)).filter(([k]) => !k.startsWith('AWS_') && k !== '_HANDLER'));
+        expect(Object.keys(variables).length).toBeGreaterThan(0);
+        const envFile = join(dir, `${fn}-env.json`);
+        writeFileSync(envFile, JSON.stringify({ Variables: variables }));
+        aws('lambda', 'create-function', '--function-name', fn, '--package-type', 'Image', '--code', `ImageUri=${imageOf(fn)}`, '--role', 'arn:aws:iam::000000000000:role/lambda-role', '--environment', `file://${envFile}`);
+        const eventFile = join(dir, `${fn}-event.json`);
+        const outFile = join(dir, `${fn}-out.json`);
+        writeFileSync(eventFile, JSON.stringify(offlineCases[fn]!.event));
+        const meta = JSON.parse(aws('lambda', 'invoke', '--function-name', fn, '--payload', `fileb://${eventFile}`, outFile)) as { StatusCode: number; FunctionError?: string };
+        expect([fn, meta.StatusCode, meta.FunctionError, answerOf(JSON.parse(readFileSync(outFile, 'utf8')))]).toEqual([fn, 200, offlineFails(fn) ? 'Unhandled' : undefined, offlineAnswer(fn)]);
       }
     } finally {
       ministack.kill('SIGTERM');

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the images of the stack's functions and of the local Lambda service from the ONE
+# Builds the images of the functions (functions/<name>/) and of the local Lambda service from the ONE
 # Dockerfile, tagged <PROJECT>/<name>:latest and :<git sha>. `make build [FUNCTION=name] [ARCH=arm64]`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,10 +24,15 @@ platform_args=()
 # Cross-building needs base images of the target architecture (and binfmt/qemu for RUN steps).
 [ "$platform" = "$host_platform" ] || platform_args=(--platform "$platform")
 
-if [ -n "${FUNCTION:-}" ]; then targets=("$FUNCTION"); else mapfile -t targets < <(npx tsx scripts/list-functions.ts); targets+=(bridge); fi
+# Every folder under functions/ with a handler.ts is a function image; then the local Lambda service.
+if [ -n "${FUNCTION:-}" ]; then targets=("$FUNCTION"); else
+  targets=(); for handler in functions/*/handler.ts; do targets+=("$(basename "$(dirname "$handler")")"); done
+  targets+=(local-lambda)
+fi
 
 for name in "${targets[@]}"; do
-  target=function; [ "$name" = bridge ] && target=bridge
+  target=function; [ "$name" = local-lambda ] && target=local-lambda
+  [ "$name" = local-lambda ] || [ -f "functions/$name/handler.ts" ] || { echo "build: FUNCTION=$name is not a folder under functions/ with a handler.ts" >&2; exit 2; }
   echo "==> building $PROJECT/$name ($ARCH, tag $sha)"
   start=$SECONDS
   log=$(mktemp)

@@ -1,9 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { parseDatasets, type ResolvedDataset } from '../functions/csv-import/datasets';
+import { defaultConfig } from '../infra/config';
 import { csvKeyValues, demoKeys, expectedThumbnailWidths, formatAttributes, formatRow, uploadNotificationFor } from './demo-report';
+
+// The stack's own data sets, as csv-import resolves them at cold start.
+const datasets = parseDatasets(defaultConfig.csvImport.datasets.map(({ tableKey: _k, ...d }) => d)).map((d): ResolvedDataset => ({ ...d, table: `${d.name}-table`, tableKeys: { partitionKey: 'id' } }));
 
 describe('demo report', () => {
   it('uploads the photo under images/ and each sample CSV under its data set\'s prefix, so each reaches its pipeline', () => {
-    const keys = demoKeys('42');
+    const keys = demoKeys('42', datasets);
     expect(keys.photo).toBe('images/demo-42.jpg');
     expect(keys.csvs.map((c) => [c.file, c.key])).toEqual([
       ['samples/people.csv', 'imports/people/demo-42.csv'],
@@ -20,12 +25,12 @@ describe('demo report', () => {
   it('prints an imported row with its columns in the data set\'s order, undeclared ones last', () => {
     const row = { active: true, age: 36, email: 'ada@example.com', id: 'u-001', name: 'Ada Lovelace', team: 'engines' };
 
-    expect(formatRow(row, demoKeys('1').csvs[0]!.dataset)).toBe('{"id":"u-001","name":"Ada Lovelace","email":"ada@example.com","age":36,"active":true,"team":"engines"}');
+    expect(formatRow(row, demoKeys('1', datasets).csvs[0]!.dataset)).toBe('{"id":"u-001","name":"Ada Lovelace","email":"ada@example.com","age":36,"active":true,"team":"engines"}');
   });
 
   it('expects the configured thumbnail widths, capped at the source width', () => {
-    expect(expectedThumbnailWidths(1600)).toEqual([128, 512, 1024]);
-    expect(expectedThumbnailWidths(600)).toEqual([128, 512, 600]);
+    expect(expectedThumbnailWidths(1600, '128,512,1024')).toEqual([128, 512, 1024]);
+    expect(expectedThumbnailWidths(600, '128,512,1024')).toEqual([128, 512, 600]);
   });
 
   it('picks the SNS envelope that announces the demo upload, and nothing else', () => {

@@ -1,13 +1,12 @@
-// Pure parts of `make demo`: which keys it uploads, what it expects back, how it prints it.
+// Pure parts of `make demo`: which keys it uploads, what it expects back, how it prints it. The
+// settings come from the running functions themselves (their environment, as the template set it).
 import { parse } from 'csv-parse/sync';
-import { stack } from '#stack';
-import { localSetting } from '#stack/local';
-import type { DatasetSpec } from '#stack/model';
+import type { ResolvedDataset } from '../functions/csv-import/datasets';
 
 export interface DemoCsv {
   file: string;
   key: string;
-  dataset: DatasetSpec;
+  dataset: ResolvedDataset;
 }
 
 export interface DemoKeys {
@@ -19,15 +18,13 @@ export interface DemoKeys {
 export const DEMO_CSV_FILES: Record<string, string> = { people: 'samples/people.csv', 'debian-releases': 'samples/debian-releases.csv' };
 
 /** The demo's upload keys: a fresh id per run, so each run is processed (and shown) anew; one CSV per data set with a sample. */
-export const demoKeys = (id: string): DemoKeys => ({
+export const demoKeys = (id: string, datasets: readonly ResolvedDataset[]): DemoKeys => ({
   photo: `images/demo-${id}.jpg`,
-  csvs: (stack.datasets ?? [])
-    .filter((d) => DEMO_CSV_FILES[d.name])
-    .map((dataset) => ({ file: DEMO_CSV_FILES[dataset.name]!, key: `${dataset.prefix ?? `imports/${dataset.name}/`}demo-${id}.csv`, dataset })),
+  csvs: datasets.filter((d) => DEMO_CSV_FILES[d.name]).map((dataset) => ({ file: DEMO_CSV_FILES[dataset.name]!, key: `${dataset.prefix}demo-${id}.csv`, dataset })),
 });
 
 /** The data set's key column (its first partition column). */
-export const keyColumnOf = (dataset: DatasetSpec): string => [dataset.key.partition].flat()[0]!;
+export const keyColumnOf = (dataset: Pick<ResolvedDataset, 'key'>): string => [dataset.key.partition].flat()[0]!;
 
 /** Values of the key column in a CSV, in file order, rows without one left out (they are rejected). */
 export function csvKeyValues(csvText: string, keyColumn: string): string[] {
@@ -36,16 +33,16 @@ export function csvKeyValues(csvText: string, keyColumn: string): string[] {
 }
 
 /** An imported row printed with its columns in the data set's order, then any undeclared ones. */
-export function formatRow(row: Record<string, unknown>, dataset: DatasetSpec): string {
+export function formatRow(row: Record<string, unknown>, dataset: Pick<ResolvedDataset, 'columns'>): string {
   const declared = Object.keys(dataset.columns);
   const ordered = [...declared.filter((c) => c in row), ...Object.keys(row).filter((c) => !declared.includes(c)).sort()];
   return JSON.stringify(Object.fromEntries(ordered.map((c) => [c, row[c]])));
 }
 
-/** The widths the thumbnail function makes for an upright source `sourceWidth` pixels wide (never upscaled). */
-export function expectedThumbnailWidths(sourceWidth: number): number[] {
-  const configured = localSetting(stack, 'thumbnail', 'THUMBNAIL_WIDTHS').split(',').map(Number).filter((w) => w > 0);
-  return [...new Set(configured.map((w) => Math.min(w, sourceWidth)))].sort((a, b) => a - b);
+/** The widths the thumbnail function makes (THUMBNAIL_WIDTHS) for an upright source `sourceWidth` pixels wide (never upscaled). */
+export function expectedThumbnailWidths(sourceWidth: number, configured: string): number[] {
+  const widths = configured.split(',').map(Number).filter((w) => w > 0);
+  return [...new Set(widths.map((w) => Math.min(w, sourceWidth)))].sort((a, b) => a - b);
 }
 
 export interface SnsEnvelope {

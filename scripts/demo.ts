@@ -1,20 +1,23 @@
-// `make demo`: uploads samples/photo.jpg and samples/people.csv to the uploads bucket, then waits
+// `make demo`: uploads samples/photo.jpg and the sample CSVs to the uploads bucket, then waits
 // (polling, one deadline for the whole run) for what the pipelines produce and prints it:
-// thumbnails measured with sharp, processing-log items, imported rows, the SNS notification.
+// thumbnails measured with sharp, processing-log items, imported rows, the SNS notification. Every
+// name comes from the running stack (its outputs, its functions' environment).
 //   npx tsx scripts/demo.ts                  uploads with the SDK (no AWS CLI needed)
 //   DEMO_ID=<id> npx tsx scripts/demo.ts     the caller already uploaded images/demo-<id>.jpg and
 //                                            imports/<data set>/demo-<id>.csv (the Makefile does, with awslocal)
 import { readFileSync } from 'node:fs';
-import { BatchGetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { DeleteMessageCommand, GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import sharp from 'sharp';
-import { stack } from '#stack';
-import { localSetting } from '#stack/local';
-import { inboxQueueName } from '#stack/topology';
+import { csvImportConfigSchema } from '../functions/csv-import/config';
+import { loadConfig } from '#shared/config';
+import { destroyClients, isUnreachable, lambdaClient, localClients } from '../toolkit/clients';
+import { logItems } from '../toolkit/processing-log';
+import { functionOf, output, readStack, StackLookupError, type StackView } from '../toolkit/stack';
 import { csvKeyValues, demoKeys, expectedThumbnailWidths, formatAttributes, formatRow, keyColumnOf, uploadNotificationFor, type DemoCsv, type SnsEnvelope } from './demo-report';
-import { destroyClients, isUnreachable, localClients } from './local-clients';
 
 const PHOTO_FILE = 'samples/photo.jpg';
 /** The first invocation of a fresh function container can take a while on a cold machine. */
@@ -24,10 +27,23 @@ const POLL_MS = 500;
 class DemoFailure extends Error {}
 
 const clients = localClients();
-const UPLOAD_TOPIC = 'upload-notifications';
+const lambda = lambdaClient();
 const started = Date.now();
 const deadline = started + DEADLINE_MS;
-const uploads = 'uploads';
+
+/** The names the demo needs, from the running stack. */
+interface Names {
+  uploads: string;
+  thumbnails: string;
+  table: string;
+  widths: string;
+  inbox: string;
+}
+
+async function environmentOf(view: StackView, folder: string): Promise<Record<string, string>> {
+  const out = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionOf(view, folder).name }));
+  return out.Environment?.Variables ?? {};
+}
 
 /** Polls `check` until it returns a value; fails the demo once the run's deadline has passed. */
 async function waitFor<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
@@ -39,17 +55,7 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined>): Pr
   }
 }
 
-async function processingLogItem(key: string, fn: string): Promise<Record<string, any> | undefined> {
-  const out = await clients.dynamodb.send(
-    new QueryCommand({
-      TableName: localSetting(stack, 'thumbnail', 'PROCESSING_LOG_TABLE'),
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :fn)',
-      ExpressionAttributeValues: { ':pk': { S: `${uploads}/${key}` }, ':fn': { S: `${fn}#` } },
-      ConsistentRead: true,
-    }),
-  );
-  return out.Items?.[0] && unmarshall(out.Items[0]);
-}
+const processingLogItem = async (names: Names, key: string, fn: string): Promise<Record<string, any> | undefined> => (await logItems(clients.dynamodb, names.table, names.uploads, key, fn))[0];
 
 async function objectBytes(bucket: string, key: string): Promise<Buffer> {
   const out = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -61,44 +67,44 @@ function processed(item: Record<string, any>, what: string): void {
   if (item.status !== 'PROCESSED') throw new DemoFailure(`${what} was recorded ${item.status}: ${item.reason ?? 'no reason given'}`);
 }
 
-async function upload(keys: ReturnType<typeof demoKeys>): Promise<void> {
+async function upload(names: Names, keys: ReturnType<typeof demoKeys>): Promise<void> {
   for (const [file, key, contentType] of [[PHOTO_FILE, keys.photo, 'image/jpeg'] as const, ...keys.csvs.map((c) => [c.file, c.key, 'text/csv'] as const)]) {
-    await clients.s3.send(new PutObjectCommand({ Bucket: uploads, Key: key, Body: readFileSync(file), ContentType: contentType }));
-    console.log(`uploaded ${file} -> s3://${uploads}/${key}   (the same as: awslocal s3 cp ${file} s3://${uploads}/${key})`);
+    await clients.s3.send(new PutObjectCommand({ Bucket: names.uploads, Key: key, Body: readFileSync(file), ContentType: contentType }));
+    console.log(`uploaded ${file} -> s3://${names.uploads}/${key}   (the same as: awslocal s3 cp ${file} s3://${names.uploads}/${key})`);
   }
 }
 
-async function showThumbnails(key: string): Promise<void> {
-  console.log(`\n== thumbnail: s3://${uploads}/${key}`);
-  const item = await waitFor(`processing-log item for ${key}`, () => processingLogItem(key, 'thumbnail'));
+async function showThumbnails(names: Names, key: string): Promise<void> {
+  console.log(`\n== thumbnail: s3://${names.uploads}/${key}`);
+  const item = await waitFor(`processing-log item for ${key}`, () => processingLogItem(names, key, 'thumbnail'));
   processed(item, key);
   const source = await sharp(PHOTO_FILE).metadata();
   const uprightWidth = (source.orientation ?? 1) >= 5 ? source.height : source.width;
   const outputs = (item.details?.outputs ?? []) as Array<{ key: string }>;
   const measured = [];
   for (const output of outputs) {
-    const bytes = await objectBytes(localSetting(stack, 'thumbnail', 'THUMBNAIL_BUCKET'), output.key);
+    const bytes = await objectBytes(names.thumbnails, output.key);
     const meta = await sharp(bytes).metadata();
     measured.push(meta.width);
-    console.log(`  s3://${localSetting(stack, 'thumbnail', 'THUMBNAIL_BUCKET')}/${output.key}  ${meta.format} ${meta.width}x${meta.height}  ${bytes.length} bytes`);
+    console.log(`  s3://${names.thumbnails}/${output.key}  ${meta.format} ${meta.width}x${meta.height}  ${bytes.length} bytes`);
   }
-  const expected = expectedThumbnailWidths(uprightWidth);
+  const expected = expectedThumbnailWidths(uprightWidth, names.widths);
   if (measured.join() !== expected.join()) throw new DemoFailure(`thumbnail widths ${measured.join(',')} are not the configured ${expected.join(',')}`);
 }
 
-async function showImport({ key, file, dataset }: DemoCsv): Promise<void> {
-  console.log(`\n== csv-import: s3://${uploads}/${key}  (data set ${dataset.name})`);
-  const item = await waitFor(`processing-log item for ${key}`, () => processingLogItem(key, 'csv-import'));
+async function showImport(names: Names, { key, file, dataset }: DemoCsv): Promise<void> {
+  console.log(`\n== csv-import: s3://${names.uploads}/${key}  (data set ${dataset.name})`);
+  const item = await waitFor(`processing-log item for ${key}`, () => processingLogItem(names, key, 'csv-import'));
   processed(item, key);
   const { rowsRead, rowsWritten, rowsRejected, reportKey, table } = item.details ?? {};
   console.log(`  ${rowsRead} rows read, ${rowsWritten} written to table ${table}, ${rowsRejected} rejected`);
   if (reportKey) {
-    console.log(`  rejected rows (s3://${uploads}/${reportKey}):`);
-    for (const line of (await objectBytes(uploads, reportKey)).toString('utf8').trimEnd().split('\n')) console.log(`    ${line}`);
+    console.log(`  rejected rows (s3://${names.uploads}/${reportKey}):`);
+    for (const line of (await objectBytes(names.uploads, reportKey)).toString('utf8').trimEnd().split('\n')) console.log(`    ${line}`);
   }
 
   const keyColumn = keyColumnOf(dataset);
-  const keyAttribute = stack.tables.find((t) => t.name === dataset.table)!.partitionKey;
+  const keyAttribute = dataset.tableKeys.partitionKey;
   const ids = [...new Set(csvKeyValues(readFileSync(file, 'utf8'), keyColumn))];
   const rows = new Map<string, Record<string, unknown>>();
   for (let i = 0; i < ids.length; i += 100) {
@@ -112,10 +118,9 @@ async function showImport({ key, file, dataset }: DemoCsv): Promise<void> {
   if (rows.size !== rowsWritten) throw new DemoFailure(`${rowsWritten} rows were written but ${rows.size} are in ${table}`);
 }
 
-async function showNotification(key: string): Promise<void> {
-  const inbox = inboxQueueName(UPLOAD_TOPIC);
-  console.log(`\n== notify: SNS ${UPLOAD_TOPIC}, read from the SQS queue ${inbox}`);
-  const url = (await clients.sqs.send(new GetQueueUrlCommand({ QueueName: inbox }))).QueueUrl!;
+async function showNotification(names: Names, key: string): Promise<void> {
+  console.log(`\n== notify: SNS upload notifications, read from the SQS queue ${names.inbox}`);
+  const url = names.inbox;
   // The inbox is a viewer: every message read is deleted, so older demos' notifications drain away.
   const note = await waitFor<SnsEnvelope>(`SNS notification for ${key}`, async () => {
     const out = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
@@ -126,20 +131,33 @@ async function showNotification(key: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const view = await readStack();
+  const thumbnailEnv = await environmentOf(view, 'thumbnail');
+  const datasets = loadConfig(csvImportConfigSchema, await environmentOf(view, 'csv-import')).IMPORT_DATASETS;
+  const names: Names = {
+    uploads: output(view, 'UploadsBucketName'),
+    thumbnails: thumbnailEnv.THUMBNAIL_BUCKET!,
+    table: thumbnailEnv.PROCESSING_LOG_TABLE!,
+    widths: thumbnailEnv.THUMBNAIL_WIDTHS!,
+    inbox: output(view, 'UploadNotificationsInboxUrl'),
+  };
   const given = process.env.DEMO_ID;
-  const keys = demoKeys(given ?? String(Date.now()));
-  if (!given) await upload(keys);
-  await showThumbnails(keys.photo);
-  for (const csv of keys.csvs) await showImport(csv);
-  await showNotification(keys.photo);
+  const keys = demoKeys(given ?? String(Date.now()), datasets);
+  if (!given) await upload(names, keys);
+  await showThumbnails(names, keys.photo);
+  for (const csv of keys.csvs) await showImport(names, csv);
+  await showNotification(names, keys.photo);
   console.log(`\ndemo: every pipeline answered in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 main()
   .catch((error: unknown) => {
     if (isUnreachable(error)) console.error(`demo: LocalStack is not answering at ${clients.endpoint}: run make up`);
-    else if (error instanceof DemoFailure) console.error(`demo: ${error.message}`);
+    else if (error instanceof DemoFailure || error instanceof StackLookupError) console.error(`demo: ${error.message}`);
     else console.error(`demo failed: ${(error as Error).name}: ${(error as Error).message}`);
     process.exitCode = 1;
   })
-  .finally(() => destroyClients(clients));
+  .finally(() => {
+    destroyClients(clients);
+    lambda.destroy();
+  });

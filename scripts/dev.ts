@@ -1,36 +1,48 @@
 // `make dev`: the stack as `make up` makes it, but each function container runs its bundle from
-// .cache/dev/<fn>/ (docker-compose.dev.yml), which esbuild rebuilds on every save; after a rebuild
-// the local Lambda service restarts that function's containers, so the next event runs the new
-// code. One line per reload, with its time. Ctrl-C stops watching; the stack stays up (make down).
-//   npx tsx scripts/dev.ts            build, bring the stack up in dev mode, watch
-//   npx tsx scripts/dev.ts --build    only write the bundles once (what make dev does first)
+// .cache/dev/<folder>/ (the Docker proxy mounts it: docker-compose.dev.yml), which esbuild rebuilds
+// on every save; after a rebuild the local Lambda service replaces the environments of the
+// functions built from that folder, so the next event runs the new code. One line per reload, with
+// its time. Ctrl-C stops watching; the stack stays up (make down).
+//   DEV_BUNDLES=$PWD/.cache/dev npx tsx scripts/dev.ts   build, bring the stack up in dev mode, watch
+//   npx tsx scripts/dev.ts --build                      only write the bundles once
 import { spawnSync } from 'node:child_process';
 import { existsSync, watch } from 'node:fs';
 import { context, type BuildContext, type Plugin } from 'esbuild';
-import { functions } from '#stack';
 import { bundleDashboard, bundleOptions } from '../docker/bundle.mjs';
-import { BRIDGE_PORT } from '../bridge/addresses';
-import { COMPOSE_FILE, DEV_COMPOSE_FILE, devBundleDir } from './generate-compose';
+import { functionFolders } from '../toolkit/function-folders';
+import { LAMBDA_API_URL } from '../toolkit/ports';
+import { readStack } from '../toolkit/stack';
 
-const BRIDGE = process.env.BRIDGE_URL ?? `http://127.0.0.1:${BRIDGE_PORT}`;
+const LAMBDA_API = process.env.LAMBDA_API_URL ?? LAMBDA_API_URL;
+export const COMPOSE_FILE = 'docker-compose.yml';
+export const DEV_COMPOSE_FILE = 'docker-compose.dev.yml';
+/** Where a function folder's dev bundle is written (and mounted from). */
+export const devBundleDir = (folder: string): string => `.cache/dev/${folder}`;
 
 interface Health {
-  functions: Record<string, { idleContainers: number; inFlight: number }>;
+  functions: Record<string, { idle: number; inFlight: number }>;
 }
 
-const health = async (): Promise<Health> => (await fetch(`${BRIDGE}/health`)).json() as Promise<Health>;
+const health = async (): Promise<Health> => (await fetch(`${LAMBDA_API}/health`)).json() as Promise<Health>;
 
-/** Asks the service to load a function's new bundle; resolves once its containers poll again. */
-export async function reload(fn: string, deadlineMs = 30_000): Promise<{ restarted: number }> {
-  const res = await fetch(`${BRIDGE}/dev/reload/${fn}`, { method: 'POST' });
-  if (!res.ok) throw new Error(`the local Lambda service refused the reload of ${fn} (${res.status}): is the stack up in dev mode (make dev)?`);
+/** Asks the service to load a function's new bundle; resolves once its new environments poll. */
+export async function reloadFunction(name: string, deadlineMs = 30_000): Promise<{ restarted: number }> {
+  const res = await fetch(`${LAMBDA_API}/dev/reload/${name}`, { method: 'POST' });
+  if (!res.ok) throw new Error(`the local Lambda service refused the reload of ${name} (${res.status}): is the stack up in dev mode (make dev)?`);
   const { restarted } = (await res.json()) as { restarted: number };
   const deadline = Date.now() + deadlineMs;
-  while ((await health()).functions[fn]!.idleContainers < restarted) {
-    if (Date.now() > deadline) throw new Error(`${fn}'s containers did not come back within ${deadlineMs / 1000} s: see make logs`);
+  while (((await health()).functions[name]?.idle ?? 0) < restarted) {
+    if (Date.now() > deadline) throw new Error(`${name}'s environments did not come back within ${deadlineMs / 1000} s: see make logs FUNCTION=${name}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return { restarted };
+}
+
+/** Reloads every function built from `folder` (one folder may run several functions). */
+export async function reload(folder: string, deadlineMs = 30_000): Promise<{ restarted: number }> {
+  const names = (await readStack()).functions.filter((f) => f.image.replace(/:[^:/]*$/, '').split('/').pop() === folder && !f.command).map((f) => f.name);
+  const results = await Promise.all(names.map((name) => reloadFunction(name, deadlineMs)));
+  return { restarted: results.reduce((n, r) => n + r.restarted, 0) };
 }
 
 /**
@@ -91,9 +103,10 @@ function watchDashboards(names: string[], onChange: (fn: string) => Promise<void
 }
 
 async function main(): Promise<void> {
-  const names = functions.map((f) => f.name);
+  const names = functionFolders();
   await buildOnce(names);
   if (process.argv.includes('--build')) return;
+  if (!process.env.DEV_BUNDLES) throw new Error('DEV_BUNDLES must be the absolute path of .cache/dev (make dev sets it)');
   const up = spawnSync('scripts/up.sh', { stdio: 'inherit', env: { ...process.env, COMPOSE_FILE: `${COMPOSE_FILE}:${DEV_COMPOSE_FILE}` } });
   if (up.status !== 0) process.exit(up.status ?? 1);
 

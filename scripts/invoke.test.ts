@@ -9,10 +9,12 @@ describe('make invoke', () => {
 
   it('sends a function on a schedule the event its schedule would send now, unless EVENT names a file', () => {
     const now = new Date('2026-11-24T12:34:56.789Z');
-    const { label, payload } = eventFor('report', undefined, now);
-    expect(label).toBe('the scheduled event of report-schedule for now (2026-11-24T12:34:56Z)');
-    expect(JSON.parse(payload.toString())).toMatchObject({ 'detail-type': 'Scheduled Event', source: 'aws.scheduler', time: '2026-11-24T12:34:56Z', resources: ['arn:aws:scheduler:us-east-1:000000000000:schedule/default/report-schedule'] });
-    expect(eventFor('report', 'functions/report/events/scheduled-event.json').label).toBe('functions/report/events/scheduled-event.json');
+    const arn = 'arn:aws:scheduler:us-east-1:000000000000:schedule/default/daily';
+    const schedules = [{ name: 'daily', arn, function: 'Stack-Report-X', expression: 'cron(0 6 * * ? *)', timezone: 'UTC', input: '{"detail-type":"Scheduled Event","time":"<aws.scheduler.scheduled-time>","resources":["<aws.scheduler.schedule-arn>"]}' }];
+    const { label, payload } = eventFor('report', 'Stack-Report-X', schedules, undefined, now);
+    expect(label).toBe('the event of schedule daily for now (2026-11-24T12:34:56Z)');
+    expect(JSON.parse(payload.toString())).toEqual({ 'detail-type': 'Scheduled Event', time: '2026-11-24T12:34:56Z', resources: [arn] });
+    expect(eventFor('report', 'Stack-Report-X', schedules, 'functions/report/events/scheduled-event.json').label).toBe('functions/report/events/scheduled-event.json');
   });
 
   it('finds the objects an event names, in S3 events and in SQS messages carrying them', () => {

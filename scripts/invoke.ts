@@ -1,20 +1,19 @@
 // `make invoke FUNCTION=name [EVENT=file.json]`: one direct invocation of a running function through
-// the local Lambda service's Invoke API, as `sam local invoke` does but on the warm containers of
+// the local Lambda service's Invoke API, as `sam local invoke` does but on the environments of
 // `make up`. Prints the response, the duration and the function's own log lines for the request.
-// Without EVENT it sends the first sample of functions/<name>/events/, or for a function on a
-// schedule, the scheduled event of "now" (what its schedule would send at this instant).
+// FUNCTION is a folder under functions/ (or a function's name or logical id). Without EVENT it sends
+// the first sample of functions/<folder>/events/, or for a function on a schedule, the event its
+// schedule would send at this instant (the schedule's input from the template).
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { functions, stack } from '#stack';
-import { scheduleArn } from '#stack/local';
-import { scheduledEvent } from '#stack/schedule';
-import { topology } from '#stack/topology';
-import { BRIDGE_PORT } from '../bridge/addresses';
-import { compose } from './compose';
-import { destroyClients, localClients } from './local-clients';
+import { scheduleInput } from '../local-lambda/event-sources/schedule-expression';
+import { destroyClients, lambdaClient, localClients } from '../toolkit/clients';
+import { COMPOSE_PROJECT, FUNCTION_LABEL, STACK_LABEL } from '../toolkit/labels';
+import { functionOf, readStack, StackLookupError, type StackView } from '../toolkit/stack';
 
 class InvokeError extends Error {}
 
@@ -31,13 +30,13 @@ export function eventFile(fn: string, given: string | undefined): string {
 }
 
 /** What to send: EVENT, else for a function on a schedule its event for now, else the first sample. */
-export function eventFor(fn: string, given: string | undefined, now = new Date()): { label: string; payload: Buffer } {
-  const schedule = topology(stack).schedules.find((s) => s.function === fn);
+export function eventFor(folder: string, name: string, schedules: StackView['schedules'], given: string | undefined, now = new Date()): { label: string; payload: Buffer } {
+  const schedule = schedules.find((s) => s.function === name);
   if (!given && schedule) {
-    const event = scheduledEvent(now, scheduleArn(schedule.name), randomUUID());
-    return { label: `the scheduled event of ${schedule.name} for now (${event.time})`, payload: Buffer.from(JSON.stringify(event)) };
+    const payload = scheduleInput(schedule.input, { scheduleArn: schedule.arn, time: now, executionId: randomUUID(), attempt: 1 });
+    return { label: `the event of schedule ${schedule.name} for now (${now.toISOString().replace(/\.\d{3}Z$/, 'Z')})`, payload: Buffer.from(payload) };
   }
-  const file = eventFile(fn, given);
+  const file = eventFile(folder, given);
   return { label: file, payload: readFileSync(file) };
 }
 
@@ -58,21 +57,28 @@ export function objectsNamed(event: unknown): Array<{ bucket: string; key: strin
   return s3Records.filter((r) => r.s3?.bucket?.name && r.s3?.object?.key).map((r) => ({ bucket: r.s3.bucket.name, key: decodeURIComponent(String(r.s3.object.key).replace(/\+/g, ' ')) }));
 }
 
-/** The function's log lines of one request, from its containers (compose keeps them). */
-function logLines(fn: string, requestId: string): string[] {
+/** The function's log lines of one request, from its environments (their containers keep them). */
+function logLines(name: string, requestId: string): string[] {
   try {
-    // The last lines of each container (docker-compose v1 has no --since); the request id picks ours.
-    const out = compose(['logs', '--no-color', '--tail', '1000', fn]);
-    return out.split('\n').filter((l) => l.includes(requestId)).map((l) => l.replace(/^[^|]*\|\s?/, ''));
+    const ids = execFileSync('docker', ['ps', '-q', '--filter', `label=${STACK_LABEL}=${COMPOSE_PROJECT}`, '--filter', `label=${FUNCTION_LABEL}=${name}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    return ids.flatMap((id) => execFileSync('docker', ['logs', '--tail', '1000', id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')).filter((l) => l.includes(requestId));
   } catch {
     return [];
   }
 }
 
 async function main(): Promise<void> {
-  const fn = process.env.FUNCTION ?? '';
-  if (!functions.some((f) => f.name === fn)) throw new InvokeError(`FUNCTION=${fn || '(empty)'} is not a function of the stack: use one of ${functions.map((f) => f.name).join(', ')}`);
-  const { label: file, payload } = eventFor(fn, process.env.EVENT);
+  const which = process.env.FUNCTION ?? '';
+  const view = await readStack();
+  let target;
+  try {
+    target = functionOf(view, which);
+  } catch (error) {
+    throw new InvokeError(`FUNCTION=${which || '(empty)'}: ${(error as Error).message}`);
+  }
+  const folder = target.image.replace(/:[^:/]*$/, '').split('/').pop()!;
+  const fn = target.name;
+  const { label: file, payload } = eventFor(folder, fn, view.schedules, process.env.EVENT);
   let event: unknown;
   try {
     event = JSON.parse(payload.toString('utf8'));
@@ -89,8 +95,8 @@ async function main(): Promise<void> {
     destroyClients(clients);
   }
 
-  const lambda = new LambdaClient({ endpoint: process.env.BRIDGE_URL ?? `http://127.0.0.1:${BRIDGE_PORT}`, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
-  console.log(`==> invoke ${fn} with ${file}`);
+  const lambda = lambdaClient();
+  console.log(`==> invoke ${folder} (${fn}) with ${file}`);
   const started = performance.now();
   let out;
   try {
@@ -121,7 +127,7 @@ async function main(): Promise<void> {
 
 if (process.argv[1]?.endsWith('invoke.ts')) {
   main().catch((error: unknown) => {
-    console.error(error instanceof InvokeError ? `invoke: ${error.message}` : `invoke failed: ${(error as Error).message}`);
+    console.error(error instanceof InvokeError || error instanceof StackLookupError ? `invoke: ${error.message}` : `invoke failed: ${(error as Error).message}`);
     process.exitCode = 1;
   });
 }

@@ -16,10 +16,11 @@ export const apiConfigSchema = z.object({
   /** How many days back a listing looks. */
   LIST_HORIZON_DAYS: positiveInt.default(30),
   /**
-   * Where a browser reaches S3, when it is not where the function does: locally the function talks
-   * to LocalStack as http://localstack:4566 and the browser as http://127.0.0.1:4566. Unset on AWS.
+   * Where a browser reaches S3, when it is not where the function does: the local Lambda service
+   * sets it (the function talks to LocalStack as http://localstack:4566, the browser as
+   * http://127.0.0.1:4566). Unset on AWS.
    */
-  PUBLIC_S3_ENDPOINT: z.url().optional(),
+  LOCAL_PUBLIC_ENDPOINT_URL: z.url().optional(),
 });
 
 export type ApiConfig = z.infer<typeof apiConfigSchema>;

@@ -14,8 +14,8 @@ import { apiConfigSchema } from './config';
 import { S3UrlSigner } from './url-signer';
 
 const config = loadConfig(apiConfigSchema);
-// Presigned URLs name the endpoint the browser reaches S3 at (PUBLIC_S3_ENDPOINT locally).
-const publicS3 = config.PUBLIC_S3_ENDPOINT ? new S3Client({ endpoint: config.PUBLIC_S3_ENDPOINT, forcePathStyle: true }) : s3();
+// Presigned URLs name the endpoint the browser reaches S3 at (LOCAL_PUBLIC_ENDPOINT_URL locally).
+const publicS3 = config.LOCAL_PUBLIC_ENDPOINT_URL ? new S3Client({ endpoint: config.LOCAL_PUBLIC_ENDPOINT_URL, forcePathStyle: true }) : s3();
 const app = createApp(
   {
     uploadsBucket: config.UPLOADS_BUCKET,

@@ -16,7 +16,7 @@ export interface UrlSigner {
 }
 
 export class S3UrlSigner implements UrlSigner {
-  /** `client` must address S3 as the browser reaches it (PUBLIC_S3_ENDPOINT locally). */
+  /** `client` must address S3 as the browser reaches it (LOCAL_PUBLIC_ENDPOINT_URL locally). */
   constructor(private readonly client: S3Client) {}
 
   post(bucket: string, key: string, contentType: string, maxBytes: number, expiresSeconds: number): Promise<PresignedPost> {

@@ -1,22 +1,29 @@
 import { z } from 'zod';
 import { positiveInt, requiredString } from '#shared/config';
-import { parseDatasets, tableVariable, type Dataset, type ResolvedDataset, type TableKeys } from './datasets';
-
-/** What IMPORT_DATASETS holds per data set: the data set and how its table is keyed (not its name). */
-export type DatasetSetting = Dataset & { tableKeys: TableKeys };
+import { parseDatasets, type ResolvedDataset, type TableKeys } from './datasets';
 
 const tableKeysSchema = z.object({ partitionKey: z.string().min(1), sortKey: z.string().min(1).optional() });
+const tableNameSchema = z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name');
 
 export const csvImportConfigSchema = z
   .object({
     PROCESSING_LOG_TABLE: requiredString,
-    /** JSON: the data sets of stack/stack.ts, each with its table's key attributes. */
-    IMPORT_DATASETS: z.string({ error: 'missing' }).transform((text, ctx) => {
+    /**
+     * JSON: the data sets (infra/config.ts), each with its table's name (`table`) and key
+     * attributes (`tableKeys`), as the stack resolves them.
+     */
+    IMPORT_DATASETS: z.string({ error: 'missing' }).transform((text, ctx): ResolvedDataset[] => {
       try {
         const raw = JSON.parse(text) as Array<Record<string, unknown>>;
-        const keys = new Map<string, TableKeys>();
-        for (const entry of Array.isArray(raw) ? raw : []) keys.set(String(entry?.name), tableKeysSchema.parse(entry?.tableKeys));
-        return parseDatasets(raw, 'imports/', (d) => keys.get(d.name)).map((d) => ({ ...d, tableKeys: keys.get(d.name)! }));
+        const tables = new Map<string, { table: string; tableKeys: TableKeys }>();
+        for (const entry of Array.isArray(raw) ? raw : []) {
+          const name = String(entry?.name);
+          const table = tableNameSchema.safeParse(entry?.table);
+          if (!table.success) throw new Error(`data set "${name}": table ${JSON.stringify(entry?.table)} ${table.error.issues[0]?.message ?? 'is missing'}`);
+          tables.set(name, { table: table.data, tableKeys: tableKeysSchema.parse(entry?.tableKeys) });
+        }
+        const withoutTables = (Array.isArray(raw) ? raw : []).map(({ table: _t, tableKeys: _k, ...d }) => d);
+        return parseDatasets(withoutTables, 'imports/', (d) => tables.get(d.name)?.tableKeys).map((d) => ({ ...d, ...tables.get(d.name)! }));
       } catch (error) {
         ctx.addIssue({ code: 'custom', message: (error as Error).message });
         return z.NEVER;
@@ -31,10 +38,3 @@ export const csvImportConfigSchema = z
   .passthrough();
 
 export type CsvImportConfig = z.infer<typeof csvImportConfigSchema>;
-
-/** Each data set with the table its IMPORT_TABLE__<NAME> variable names; a missing one is named. */
-export function resolveDatasets(config: CsvImportConfig, env: Record<string, string | undefined> = process.env): ResolvedDataset[] {
-  const missing = config.IMPORT_DATASETS.filter((d) => !env[tableVariable(d.name)]?.trim()).map((d) => tableVariable(d.name));
-  if (missing.length > 0) throw new Error(`Invalid configuration: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} required (the table of each data set in IMPORT_DATASETS)`);
-  return config.IMPORT_DATASETS.map((d) => ({ ...d, table: env[tableVariable(d.name)]!.trim() }));
-}

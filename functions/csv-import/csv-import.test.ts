@@ -10,6 +10,9 @@ import { BatchWriter } from './batch-writer';
 import { ConditionalWriter } from './conditional-writer';
 import { importCsv, processImport } from './csv-import';
 import event from './events/s3-put-csv.json';
+
+/** The bucket the sample event names: the local stack's uploads bucket. */
+const BUCKET = event.Records[0]!.s3.bucket.name;
 import { MemoryReportSink, S3ReportSink } from './report';
 import type { Item } from './row-schema';
 import { people, releases } from './test-datasets';
@@ -217,13 +220,13 @@ describe('csv-import core: processImport', () => {
   it('imports into the data set of the key\'s prefix and records a summary naming it, its table and the report', async () => {
     const { store, log, deps, ref } = setup();
     expect(ref.key).toBe('imports/people/team list 2026.csv');
-    store.seed('uploads', ref.key, 'id,name\n1,Ada\n,nobody\n');
+    store.seed(BUCKET, ref.key, 'id,name\n1,Ada\n,nobody\n');
 
     const outcome = await processImport(ref, settings, deps);
 
     expect(outcome).toEqual({ status: 'PROCESSED', dataset: 'people', table: 'imported-rows', rowsRead: 2, rowsWritten: 1, rowsSkipped: 0, rowsRejected: 1, reportKey: 'memory-report' });
     expect([...log.items.values()][0]).toMatchObject({
-      pk: 'uploads/imports/people/team list 2026.csv',
+      pk: `${BUCKET}/imports/people/team list 2026.csv`,
       sk: 'csv-import#0055AED6DCD90281F1:9b2cf535f27731c974343645a3985328',
       status: 'PROCESSED',
       details: { dataset: 'people', table: 'imported-rows', rowsRead: 2, rowsWritten: 1, rowsRejected: 1 },
@@ -232,7 +235,7 @@ describe('csv-import core: processImport', () => {
 
   it('records FAILED, listing the known data sets, for a file under a prefix no data set has', async () => {
     const { store, deps, ref } = setup();
-    store.seed('uploads', 'imports/cars/fleet.csv', 'id\n1\n');
+    store.seed(BUCKET, 'imports/cars/fleet.csv', 'id\n1\n');
     expect(await processImport({ ...ref, key: 'imports/cars/fleet.csv' }, settings, deps)).toEqual({
       status: 'FAILED',
       reason: 'imports/cars/fleet.csv matches no data set; upload it under the prefix of one of: people (imports/people/), releases (imports/releases/)',
@@ -241,20 +244,20 @@ describe('csv-import core: processImport', () => {
 
   it('records FAILED for a file without the key column, and does not retry', async () => {
     const { store, log, deps, ref } = setup();
-    store.seed('uploads', ref.key, 'name\nAda\n');
+    store.seed(BUCKET, ref.key, 'name\nAda\n');
     expect(await processImport(ref, settings, deps)).toEqual({ status: 'FAILED', reason: 'the header has no "id" column (data set people; found: name)' });
     expect([...log.items.values()][0]).toMatchObject({ status: 'FAILED', details: { dataset: 'people', rowsWritten: 0 } });
   });
 
   it('records an empty file as PROCESSED with no rows', async () => {
     const { store, deps, ref } = setup();
-    store.seed('uploads', ref.key, '');
+    store.seed(BUCKET, ref.key, '');
     expect(await processImport(ref, settings, deps)).toMatchObject({ status: 'PROCESSED', rowsRead: 0, rowsWritten: 0 });
   });
 
   it('does nothing for a redelivered event', async () => {
     const { store, log, deps, ref } = setup();
-    store.seed('uploads', ref.key, 'id\n1\n');
+    store.seed(BUCKET, ref.key, 'id\n1\n');
     await processImport(ref, settings, deps);
     expect(await processImport(ref, settings, deps)).toEqual({ status: 'DUPLICATE' });
     expect(log.items.size).toBe(1);
@@ -273,14 +276,14 @@ describe('csv-import core: processImport', () => {
 
   it('removes the report\'s temporary file whatever happens, a failed write included', async () => {
     const { store, deps, ref } = setup();
-    store.seed('uploads', ref.key, 'id,age\n1,old\n2,3\n');
+    store.seed(BUCKET, ref.key, 'id,age\n1,old\n2,3\n');
     let sink: S3ReportSink | undefined;
     const failing = new BatchWriter(async () => {
       throw Object.assign(new Error('DynamoDB is down'), { name: 'ValidationException' });
     }, { keyOf: (i) => String(i.id) });
 
     await expect(
-      processImport(ref, settings, { ...deps, newWriter: () => failing, newReport: () => (sink = new S3ReportSink(store, 'uploads', 'reports/x.errors.csv')) }),
+      processImport(ref, settings, { ...deps, newWriter: () => failing, newReport: () => (sink = new S3ReportSink(store, BUCKET, 'reports/x.errors.csv')) }),
     ).rejects.toThrow('DynamoDB is down');
 
     expect(sink).toBeDefined();

@@ -1,4 +1,4 @@
-import { datasetFor, DatasetError, parseDatasets, tableVariable } from './datasets';
+import { datasetFor, DatasetError, parseDatasets } from './datasets';
 
 const people = { name: 'people', key: { partition: 'id' }, columns: { id: 'string', age: 'number' } };
 const problems = (inputs: unknown[], keys?: { partitionKey: string; sortKey?: string }) => {
@@ -38,6 +38,5 @@ describe('data sets', () => {
     const [a, b] = parseDatasets([people, { ...people, name: 'archive', prefix: 'imports/archive/' }]);
     expect(datasetFor([a!, b!], 'imports/people/x.csv')?.name).toBe('people');
     expect(datasetFor([a!, b!], 'imports/cars/x.csv')).toBeUndefined();
-    expect(tableVariable('debian-releases')).toBe('IMPORT_TABLE__DEBIAN_RELEASES');
   });
 });

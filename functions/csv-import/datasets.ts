@@ -1,8 +1,8 @@
 // Data sets: the kinds of CSV the import knows. Each is uploaded under its own prefix
 // (`imports/<name>/`), has a target table, a key, typed columns, header aliases, a rule for
-// undeclared columns and an upsert mode. Declared in stack/stack.ts; the function receives them as
-// IMPORT_DATASETS (JSON) with one IMPORT_TABLE__<NAME> per data set, and validates them once at
-// cold start; the stack validates the same way when it loads. Every mistake is a sentence naming
+// undeclared columns and an upsert mode. Declared in infra/config.ts; the function receives them
+// as IMPORT_DATASETS (JSON, each with its table's name and keys) and validates them once at cold
+// start (a unit test runs the same check on the stack's own). Every mistake is a sentence naming
 // the data set and the field.
 import { z } from 'zod';
 
@@ -121,9 +121,6 @@ export function parseDatasets(inputs: unknown, importsPrefix = 'imports/', keysO
   if (problems.length > 0) throw new DatasetError(problems.join('; '));
   return datasets;
 }
-
-/** The environment variable holding a data set's table name. */
-export const tableVariable = (dataset: string): string => `IMPORT_TABLE__${dataset.toUpperCase().replace(/-/g, '_')}`;
 
 /** The data set a key belongs to, by prefix (the longest wins), or undefined. */
 export function datasetFor<D extends Dataset>(datasets: readonly D[], key: string): D | undefined {

@@ -7,14 +7,14 @@ import { DynamoProcessingLog } from '#shared/processing-log';
 import { s3Trigger } from '#shared/s3-trigger';
 import { BatchWriter } from './batch-writer';
 import { ConditionalWriter } from './conditional-writer';
-import { csvImportConfigSchema, resolveDatasets } from './config';
+import { csvImportConfigSchema } from './config';
 import { processImport } from './csv-import';
 import type { ResolvedDataset } from './datasets';
 import { dynamoPutIfNewer, dynamoWriteChunk } from './dynamo-rows';
 import { reportKey, S3ReportSink } from './report';
 
 const config = loadConfig(csvImportConfigSchema);
-const datasets = resolveDatasets(config);
+const datasets = config.IMPORT_DATASETS;
 const store = new S3ObjectStore(s3());
 const log = new DynamoProcessingLog(dynamodb(), config.PROCESSING_LOG_TABLE);
 

@@ -3,6 +3,9 @@ import { MemoryPublisher, snsSubject } from '#shared/publisher';
 import { parseS3Event } from '#shared/s3-event';
 import batch from './events/s3-put-batch.json';
 import single from './events/s3-put-image.json';
+
+/** The bucket the sample event names: the local stack's uploads bucket. */
+const BUCKET = single.Records[0]!.s3.bucket.name;
 import { keyPrefix, notifyUpload, type NotifyDeps } from './notify';
 import type { S3ObjectRef } from '#shared/s3-event';
 
@@ -16,17 +19,17 @@ async function notifyUploads(refs: S3ObjectRef[], deps: NotifyDeps): Promise<str
 describe('notify core: notifyUpload', () => {
   it('publishes one message per record with bucket, key, size, content type and time', async () => {
     const store = new MemoryObjectStore();
-    store.seed('uploads', 'images/holiday photo.png', 'png bytes', 'image/png');
-    store.seed('uploads', 'imports/people.csv', 'id\n1\n', 'text/csv');
+    store.seed(BUCKET, 'images/holiday photo.png', 'png bytes', 'image/png');
+    store.seed(BUCKET, 'imports/people.csv', 'id\n1\n', 'text/csv');
     const publisher = new MemoryPublisher();
 
     const ids = await notifyUploads(parseS3Event(batch), { store, publisher });
 
     expect(ids).toEqual(['msg-1', 'msg-2']);
     const [first, second] = publisher.published;
-    expect(first!.subject).toBe('New upload: s3://uploads/images/holiday photo.png');
+    expect(first!.subject).toBe(`New upload: s3://${BUCKET}/images/holiday photo.png`);
     expect(JSON.parse(first!.message)).toEqual({
-      bucket: 'uploads',
+      bucket: BUCKET,
       key: 'images/holiday photo.png',
       size: 2048,
       contentType: 'image/png',
@@ -34,8 +37,8 @@ describe('notify core: notifyUpload', () => {
       eventName: 'ObjectCreated:Put',
       eTag: '0123456789abcdef0123456789abcdef',
     });
-    expect(first!.attributes).toEqual({ bucket: 'uploads', keyPrefix: 'images/', contentType: 'image/png' });
-    expect(second!.attributes).toEqual({ bucket: 'uploads', keyPrefix: 'imports/', contentType: 'text/csv' });
+    expect(first!.attributes).toEqual({ bucket: BUCKET, keyPrefix: 'images/', contentType: 'image/png' });
+    expect(second!.attributes).toEqual({ bucket: BUCKET, keyPrefix: 'imports/', contentType: 'text/csv' });
     expect(JSON.parse(second!.message)).toMatchObject({ versionId: '3HL4kqtJvjVBH40Nrjfkd', eventName: 'ObjectCreated:CompleteMultipartUpload' });
   });
 

@@ -1,6 +1,6 @@
 import { loadConfig } from './config';
 import { thumbnailConfigSchema } from '../thumbnail/config';
-import { csvImportConfigSchema, resolveDatasets } from '../csv-import/config';
+import { csvImportConfigSchema } from '../csv-import/config';
 
 const thumbnailEnv = { PROCESSING_LOG_TABLE: 'processing-log', THUMBNAIL_BUCKET: 'thumbnails', THUMBNAIL_WIDTHS: '512, 128,512' };
 
@@ -30,12 +30,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig(thumbnailConfigSchema, { ...thumbnailEnv, MAX_INPUT_PIXELS: '-5' })).toThrow(/MAX_INPUT_PIXELS="-5" is invalid/);
   });
 
-  it('explains a bad data set, and a data set without its table variable', () => {
-    const good = JSON.stringify([{ name: 'people', key: { partition: 'id' }, columns: { id: 'string' }, tableKeys: { partitionKey: 'id' } }]);
-    const env = { PROCESSING_LOG_TABLE: 't', IMPORT_DATASETS: good, REPORT_BUCKET: 'uploads' };
-    const bad = JSON.stringify([{ name: 'people', key: { partition: 'id' }, columns: { id: 'text' }, tableKeys: { partitionKey: 'id' } }]);
+  it('explains a bad data set, and a data set without its table', () => {
+    const dataset = { name: 'people', key: { partition: 'id' }, columns: { id: 'string' }, table: 'rows', tableKeys: { partitionKey: 'id' } };
+    const env = { PROCESSING_LOG_TABLE: 't', IMPORT_DATASETS: JSON.stringify([dataset]), REPORT_BUCKET: 'uploads' };
+    expect(loadConfig(csvImportConfigSchema, env).IMPORT_DATASETS[0]).toMatchObject({ name: 'people', table: 'rows', tableKeys: { partitionKey: 'id' }, prefix: 'imports/people/' });
+    const bad = JSON.stringify([{ ...dataset, columns: { id: 'text' } }]);
     expect(() => loadConfig(csvImportConfigSchema, { ...env, IMPORT_DATASETS: bad })).toThrow(/IMPORT_DATASETS=.* is invalid: data set "people": columns.id: "text" is not a type/);
-    expect(() => resolveDatasets(loadConfig(csvImportConfigSchema, env), env)).toThrow('Invalid configuration: IMPORT_TABLE__PEOPLE is required (the table of each data set in IMPORT_DATASETS)');
-    expect(resolveDatasets(loadConfig(csvImportConfigSchema, env), { ...env, IMPORT_TABLE__PEOPLE: 'rows' })[0]).toMatchObject({ name: 'people', table: 'rows', prefix: 'imports/people/' });
+    const { table: _table, ...withoutTable } = dataset;
+    expect(() => loadConfig(csvImportConfigSchema, { ...env, IMPORT_DATASETS: JSON.stringify([withoutTable]) })).toThrow(/IMPORT_DATASETS=.* is invalid: data set "people": table undefined/);
   });
 });

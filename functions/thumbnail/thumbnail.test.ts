@@ -4,6 +4,9 @@ import { silentLogger } from '#shared/logger';
 import { MemoryProcessingLog } from '#shared/processing-log';
 import { parseS3Event, type S3ObjectRef } from '#shared/s3-event';
 import event from './events/s3-put-image.json';
+
+/** The bucket the sample event names: the local stack's uploads bucket. */
+const BUCKET = event.Records[0]!.s3.bucket.name;
 import { processUpload } from './thumbnail';
 import { jpeg } from './test-images';
 
@@ -30,7 +33,7 @@ describe('thumbnail core: processUpload', () => {
 
   it('stores a thumbnail per width with its content type and records PROCESSED', async () => {
     const { store, log, ref, deps } = setup();
-    store.seed('uploads', ref.key, await jpeg(1600, 1200), 'image/jpeg');
+    store.seed(BUCKET, ref.key, await jpeg(1600, 1200), 'image/jpeg');
 
     const outcome = await processUpload(ref, config, deps);
 
@@ -44,7 +47,7 @@ describe('thumbnail core: processUpload', () => {
     const [item] = [...log.items.values()];
     expect(log.items.size).toBe(1);
     expect(item).toMatchObject({
-      pk: 'uploads/images/red flower + été%.jpg',
+      pk: `${BUCKET}/images/red flower + été%.jpg`,
       sk: 'thumbnail#0055AED6DCD90281E5:d41d8cd98f00b204e9800998ecf8427e',
       status: 'PROCESSED',
       details: { widths: [128, 512], format: 'webp', outputBucket: 'thumbnails' },
@@ -55,7 +58,7 @@ describe('thumbnail core: processUpload', () => {
 
   it('turns a redelivered event into a no-op: one item, no second processing', async () => {
     const { store, log, ref, deps } = setup();
-    store.seed('uploads', ref.key, await jpeg(800, 600));
+    store.seed(BUCKET, ref.key, await jpeg(800, 600));
 
     await processUpload(ref, config, deps);
     const again = await processUpload(ref, config, deps);
@@ -66,7 +69,7 @@ describe('thumbnail core: processUpload', () => {
 
   it('records FAILED with a readable reason for a corrupt file and returns normally', async () => {
     const { store, log, ref, deps } = setup();
-    store.seed('uploads', ref.key, 'GIF89a but really just text');
+    store.seed(BUCKET, ref.key, 'GIF89a but really just text');
 
     const outcome = await processUpload(ref, config, deps);
 
@@ -77,7 +80,7 @@ describe('thumbnail core: processUpload', () => {
 
   it('refuses an object above MAX_INPUT_BYTES without reading it whole', async () => {
     const { store, ref, deps } = setup();
-    store.seed('uploads', ref.key, Buffer.alloc(2048));
+    store.seed(BUCKET, ref.key, Buffer.alloc(2048));
     const outcome = await processUpload(ref, { ...config, MAX_INPUT_BYTES: 1000 }, deps);
     expect(outcome).toMatchObject({ status: 'FAILED', reason: expect.stringMatching(/larger than 1000 bytes/) });
   });
@@ -97,14 +100,14 @@ describe('thumbnail core: processUpload', () => {
   it('records FAILED, without reading the object, when its thumbnail keys would pass S3\'s 1024 bytes', async () => {
     const { store, log, ref, deps } = setup();
     const key = `images/${'é'.repeat(505)}.jpg`; // 1021 bytes: fine as an upload, too long with /512.webp
-    store.seed('uploads', key, await jpeg(400, 300));
+    store.seed(BUCKET, key, await jpeg(400, 300));
     expect(await processUpload({ ...ref, key }, config, deps)).toMatchObject({ status: 'FAILED', reason: expect.stringMatching(/^the key is too long for its thumbnails: 1030 bytes/) });
     expect([...log.items.values()]).toHaveLength(1);
   });
 
   it('caps a long reason at about 1 KB in the processing-log item', async () => {
     const { store, log, ref, deps } = setup();
-    store.seed('uploads', ref.key, `${'not an image, '.repeat(20_000)}`);
+    store.seed(BUCKET, ref.key, `${'not an image, '.repeat(20_000)}`);
     await processUpload(ref, { ...config, MAX_INPUT_BYTES: 1_000_000 }, deps);
     const item = [...log.items.values()][0]!;
     expect(item.status).toBe('FAILED');
@@ -113,7 +116,7 @@ describe('thumbnail core: processUpload', () => {
 
   it('throws on a storage error so the platform retries', async () => {
     const { store, ref, deps } = setup();
-    store.seed('uploads', ref.key, await jpeg(400, 300));
+    store.seed(BUCKET, ref.key, await jpeg(400, 300));
     store.put = async () => {
       throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable' });
     };

@@ -1,11 +1,14 @@
 // Docker availability and cleanup for the integration suites. Ryuk (testcontainers' reaper)
-// cannot run here, so every container a suite starts carries LABEL and is removed by the suite,
-// and by the next run if a crash left it behind.
+// cannot run here, so every container a suite starts carries TEST_LABEL (the function containers
+// too: the suites' Docker proxy adds it) and is removed by the suite, and by the next run if a crash
+// left it behind.
 import { execFileSync } from 'node:child_process';
+import { imageOf, PROJECT, TEST_LABEL } from '../../toolkit/labels';
 
-export const LABEL = 'lambda-pipelines.test';
-export const PROJECT = process.env.PROJECT ?? 'lambda-pipelines';
-export const imageOf = (name: string): string => `${PROJECT}/${name}:latest`;
+export { eventually } from '../../toolkit/eventually';
+export { imageOf, PROJECT, TEST_LABEL };
+/** Kept for the suites' `--label` arguments. */
+export const LABEL = TEST_LABEL;
 
 export function dockerAvailable(): boolean {
   try {
@@ -47,24 +50,6 @@ export function describeWithDocker(name: string, body: () => void, { commands = 
 
 /** Removes every container a test run labelled, e.g. leftovers of a crashed run. */
 export function removeLabelledContainers(): void {
-  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${LABEL}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${TEST_LABEL}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
   if (ids.length > 0) execFileSync('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore' });
-}
-
-/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
-export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 60_000, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
 }

@@ -1,11 +1,13 @@
-// Starts LocalStack for a suite: the image from LOCALSTACK_IMAGE (default the last token-free
-// release), LOCALSTACK_AUTH_TOKEN passed through when set.
+// Starts LocalStack for a suite, as docker-compose.yml runs it: the image from LOCALSTACK_IMAGE
+// (default the last token-free release), LOCALSTACK_AUTH_TOKEN passed through when set.
 import { LocalstackContainer, type StartedLocalStackContainer } from '@testcontainers/localstack';
 import type { StartedNetwork } from 'testcontainers';
-import { localClients, type LocalClients } from '../../scripts/local-clients';
-import { LABEL } from './docker';
+import { localClients, type LocalClients } from '../../toolkit/clients';
+import { TEST_LABEL } from '../../toolkit/labels';
 
 export const LOCALSTACK_IMAGE = process.env.LOCALSTACK_IMAGE ?? 'localstack/localstack:4.14.0';
+/** The services docker-compose.yml enables: what the stack's template needs. */
+export const LOCALSTACK_SERVICES = 's3,sqs,sns,dynamodb,dynamodbstreams,cloudformation,iam,sts,logs';
 
 export interface LocalStack {
   container: StartedLocalStackContainer;
@@ -16,10 +18,10 @@ export interface LocalStack {
 
 export async function startLocalStack(network?: StartedNetwork): Promise<LocalStack> {
   let container = new LocalstackContainer(LOCALSTACK_IMAGE)
-    .withLabels({ [LABEL]: 'true' })
+    .withLabels({ [TEST_LABEL]: 'true' })
     .withEnvironment({
       PROVIDER_OVERRIDE_DYNAMODBSTREAMS: 'v2',
-      SERVICES: 's3,sqs,sns,dynamodb,dynamodbstreams',
+      SERVICES: LOCALSTACK_SERVICES,
       SQS_ENDPOINT_STRATEGY: 'path',
       ...(process.env.LOCALSTACK_AUTH_TOKEN && { LOCALSTACK_AUTH_TOKEN: process.env.LOCALSTACK_AUTH_TOKEN }),
     })

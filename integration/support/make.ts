@@ -4,8 +4,15 @@ import { execFileSync } from 'node:child_process';
 
 export const ROOT = `${__dirname}/../..`;
 
-export const make = (target: string): void => {
-  execFileSync('make', ['--no-print-directory', target], { cwd: ROOT, stdio: 'inherit', timeout: 900_000 });
+/** Runs `make <target>`; with `capture`, returns what it printed (and prints it too). */
+export const make = (target: string, { capture = false } = {}): string => {
+  if (!capture) {
+    execFileSync('make', ['--no-print-directory', target], { cwd: ROOT, stdio: 'inherit', timeout: 900_000 });
+    return '';
+  }
+  const out = execFileSync('make', ['--no-print-directory', target], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 900_000 });
+  process.stdout.write(out);
+  return out;
 };
 
 /** True when `make up`'s stack (compose project lambda-pipelines) is running already. */

@@ -3,25 +3,16 @@
 // registries as insecure by default, so plain HTTP needs no daemon setting.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../toolkit/free-port';
 import { eventually } from './docker';
+
+export { freePort };
 
 export interface LocalRegistry {
   host: string;
   stop(): void;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startRegistry(): Promise<LocalRegistry> {

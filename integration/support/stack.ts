@@ -1,17 +1,27 @@
-// The whole local stack for a suite, as compose runs it: LocalStack, the Docker proxy, the local
-// Lambda service ("bridge") and the function containers on one Docker network, with the limits
-// compose sets (read-only roots, memory without swap, no capabilities, a pids limit), resources
-// bootstrapped from the suite's test stack (integration/support/test-stack.ts).
+// The whole local stack for a suite, as `make up` runs it: the CDK app synthesized as a test stack
+// (the same app with other settings, or extended by the suite with CDK constructs of its own),
+// LocalStack, the Docker proxy and the local Lambda service on one Docker network. The service
+// deploys the template exactly as it deploys `make up`'s, and starts the function containers
+// itself through the proxy.
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
-import type { FunctionSpec, StackOverrides, StackSpec } from '#stack/model';
-import { BRIDGE_PORT, functionUrlPort, signingProxyPort } from '../../bridge/addresses';
-import { FUNCTION_LABEL, STACK_LABEL } from '../../bridge/docker-proxy';
-import { bootstrap } from '../../scripts/bootstrap';
-import { functionEnvironment, localAwsEnv, PIDS_LIMIT, SANDBOX_USER } from '../../scripts/generate-compose';
-import { LABEL, eventually, imageOf } from './docker';
+import { buildApp, scratchOutdir, synthesize } from '../../infra/app';
+import { testConfig, type ConfigChanges } from '../../infra/config';
+import type { PipelinesStack, PipelinesStackProps } from '../../infra/pipelines-stack';
+import { SANDBOX_USER } from '../../local-lambda/container-spec';
+import type { CfnTemplate } from '../../local-lambda/template/template';
+import { LOCAL_CREDENTIALS } from '../../toolkit/clients';
+import { FUNCTION_LABEL, STACK_LABEL, TEST_LABEL, imageOf } from '../../toolkit/labels';
+import { FUNCTION_URL_BASE_PORT, LAMBDA_API_PORT, SIGNING_PROXY_BASE_PORT } from '../../toolkit/ports';
+import { functionOf, output, readStack, type StackView } from '../../toolkit/stack';
+import { eventually } from './docker';
 import { startLocalStack, type LocalStack } from './localstack';
-import { testStack } from './test-stack';
+
+export const STACK_NAME = 'LambdaPipelines';
 
 /** A container with the constraints compose applies: read-only root, no capabilities, no privilege gain. */
 class HardenedContainer extends GenericContainer {
@@ -23,175 +33,181 @@ class HardenedContainer extends GenericContainer {
   }
 }
 
-/** A function container: hardened, and the memory Lambda gives the function, without swap. */
-class FunctionContainer extends HardenedContainer {
-  constructor(image: string, memoryMb: number) {
-    super(image);
-    this.hostConfig.Memory = memoryMb * 1024 * 1024;
-    this.hostConfig.MemorySwap = memoryMb * 1024 * 1024;
-    this.hostConfig.PidsLimit = PIDS_LIMIT;
-    // As compose runs them: aws-lambda-ric exits when the Runtime API goes away (a restart of the
-    // local Lambda service) and Docker starts it again.
-    this.hostConfig.RestartPolicy = { Name: 'unless-stopped', MaximumRetryCount: 0 };
-  }
-}
-
-/** Runs other code in a function's slot: its production image and runtime, a test handler. */
-export interface HandlerOverride {
-  /** Host directory mounted read-only as the task root, holding `<module>.mjs`. */
-  taskRoot: string;
-  /** `module.export`, e.g. `slow.handler`. */
-  handler: string;
-  /** Host directory mounted read-write at /state, for the handler to leave evidence in. */
-  stateDir?: string;
-}
-
 export interface StackOptions {
-  /** Containers per function. */
-  replicas?: number;
-  /** The functions to start containers for (default: all); the others' events wait in their queues. */
-  only?: string[];
-  /** Changes to the test stack (timeouts, batch sizes...), rendered for LocalStack and the service alike. */
-  stackOverrides?: StackOverrides;
-  /** Extra environment of the local Lambda service. */
-  bridgeEnvironment?: Record<string, string>;
-  overrides?: Record<string, HandlerOverride>;
+  /** The test stack's settings changed, function by function (infra/config.ts). */
+  config?: ConfigChanges;
+  /** Stand-in handlers: a function folder's image and handler replaced (see ./handlers.ts). */
+  handlers?: PipelinesStackProps['handlers'];
+  /** CDK added to the stack by the suite before it is synthesized: a trigger, a queue... */
+  extend?: (stack: PipelinesStack) => void;
+  /** Environments kept per function: `2`, or `<function name>=4` (ENVIRONMENTS_PER_FUNCTION). */
+  environments?: number | string;
+  /** More environment of the local Lambda service. */
+  serviceEnvironment?: Record<string, string>;
 }
 
 export interface RunningStack {
-  spec: StackSpec;
+  template: CfnTemplate;
+  /** The deployed stack as the service describes it: outputs, functions, schedules. */
+  view: StackView;
+  output(key: string): string;
+  /** The function built from functions/<folder>/ (or named so). */
+  functionName(folder: string): string;
+  localstack: LocalStack;
+  lambdaApiUrl: string;
+  /** The n-th Function URL as the test reaches it (http://127.0.0.1:<mapped port>/), and its signing proxy. */
+  functionUrl(index?: number): string;
+  signingProxyUrl(index?: number): string;
   /** The Docker proxy as seen from the test, to check what it refuses. */
   dockerProxyUrl: string;
-  /** The stack id on the function containers' labels. */
+  /** The stack label on the function containers. */
   stackId: string;
-  bridgeContainerId: string;
-  localstack: LocalStack;
-  bridgeUrl: string;
-  /** A Function URL as the test reaches it (http://127.0.0.1:<mapped port>/), and its signing proxy. */
-  functionUrl(fn: string): string;
-  signingProxyUrl(fn: string): string;
-  functionContainers: Map<string, StartedTestContainer[]>;
-  /** Starts `count` more containers of a function and waits until all of them poll for work. */
-  addReplicas(name: string, count: number): Promise<void>;
-  /** The local Lambda service's logs so far. */
-  bridgeLogs(): Promise<string>;
+  serviceContainerId: string;
+  /** The ids of a function's running environments (containers). */
+  environments(folder: string): string[];
+  /** Waits until every function has its environments polling for work. */
+  ready(): Promise<void>;
+  serviceLogs(): Promise<string>;
   /** Stops the local Lambda service (SIGTERM) and starts it again, as `docker restart` does. */
-  restartBridge(): Promise<void>;
+  restartService(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startStack({ replicas = 1, only, stackOverrides, bridgeEnvironment = {}, overrides = {} }: StackOptions = {}): Promise<RunningStack> {
-  const { spec, overrides: allOverrides } = testStack(stackOverrides);
-  const started = spec.functions.filter((f) => !only || only.includes(f.name));
+/** Synthesizes the suite's test stack and writes its template where the service can read it. */
+export function synthTestStack(options: Pick<StackOptions, 'config' | 'handlers' | 'extend'> = {}): { template: CfnTemplate; dir: string } {
+  const built = buildApp({ config: testConfig(options.config), images: {}, stackName: STACK_NAME, outdir: scratchOutdir(), ...(options.handlers && { handlers: options.handlers }) });
+  options.extend?.(built.pipelines);
+  const template = synthesize(built) as unknown as CfnTemplate;
+  const dir = mkdtempSync(join(tmpdir(), 'test-stack-'));
+  writeFileSync(join(dir, `${STACK_NAME}.template.json`), JSON.stringify(template));
+  // The service runs as Lambda's sandbox user: the folder and the file must be readable by it.
+  chmodSync(dir, 0o755);
+  chmodSync(join(dir, `${STACK_NAME}.template.json`), 0o644);
+  return { template, dir };
+}
+
+export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
+  const { template, dir } = synthTestStack(options);
   const stackId = `test-${randomUUID().slice(0, 8)}`;
   const network: StartedNetwork = await new Network().start();
   const localstack = await startLocalStack(network);
-  await bootstrap(localstack.clients, spec, () => undefined);
 
-  const urlFunctions = spec.functions.filter((f) => f.url);
-  const dockerProxy = await new GenericContainer(imageOf('bridge'))
+  const dockerProxy = await new GenericContainer(imageOf('local-lambda'))
     .withNetwork(network)
     .withNetworkAliases('docker-proxy')
-    .withLabels({ [LABEL]: 'true' })
+    .withLabels({ [TEST_LABEL]: 'true' })
     .withEntrypoint(['/usr/local/bin/node', '/var/task/docker-proxy.mjs'])
-    .withEnvironment({ STACK_ID: stackId, PORT: '2375' })
+    .withEnvironment({ STACK_ID: stackId, FUNCTION_NETWORK: network.getName(), CONTAINER_LABELS: JSON.stringify({ [TEST_LABEL]: 'true' }), PORT: '2375' })
     .withExposedPorts(2375)
     .withUser('0:0')
     .withBindMounts([{ source: '/var/run/docker.sock', target: '/var/run/docker.sock' }])
     .withWaitStrategy(Wait.forLogMessage('docker-proxy ready'))
     .start();
 
-  const bridge = await new HardenedContainer(imageOf('bridge'))
+  const ports = [LAMBDA_API_PORT, FUNCTION_URL_BASE_PORT, SIGNING_PROXY_BASE_PORT];
+  const service = await new HardenedContainer(imageOf('local-lambda'))
     .withNetwork(network)
-    .withNetworkAliases('bridge')
-    .withLabels({ [LABEL]: 'true' })
+    .withNetworkAliases('local-lambda')
+    .withLabels({ [TEST_LABEL]: 'true' })
     .withEnvironment({
-      ...localAwsEnv,
+      STACK_TEMPLATE: `/var/lambda-stack/${STACK_NAME}.template.json`,
+      LAMBDA_API_HOST: '0.0.0.0',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       AWS_ENDPOINT_URL: 'http://localstack:4566',
       DOCKER_PROXY_URL: 'http://docker-proxy:2375',
+      RUNTIME_API_HOST: 'local-lambda',
+      FUNCTION_ENDPOINT_URL: 'http://localstack:4566',
+      // Presigned URLs for the suite's browser: LocalStack as the test process reaches it.
+      PUBLIC_ENDPOINT_URL: localstack.endpoint,
       ASYNC_RETRY_DELAYS_SECONDS: '1,1',
-      STACK_OVERRIDES: JSON.stringify(allOverrides),
-      ...bridgeEnvironment,
+      ENVIRONMENTS_PER_FUNCTION: String(options.environments ?? 1),
+      SHUTDOWN_GRACE_MS: '5000',
+      ...options.serviceEnvironment,
     })
+    .withBindMounts([{ source: dir, target: '/var/lambda-stack', mode: 'ro' }])
     .withUser(SANDBOX_USER)
-    .withExposedPorts(BRIDGE_PORT, ...urlFunctions.flatMap((f) => [functionUrlPort(f), signingProxyPort(f)]))
-    .withWaitStrategy(Wait.forHttp('/health', BRIDGE_PORT))
+    .withExposedPorts(...ports)
+    // /health answers from the first second; ready() waits for the deploy (no shell in the image to check ports).
+    .withWaitStrategy(Wait.forHttp('/health', LAMBDA_API_PORT))
     .start();
-  // Read again after a restart: Docker may publish the port anew.
-  const url = () => `http://127.0.0.1:${bridge.getMappedPort(BRIDGE_PORT)}`;
+  // Read again after a restart: Docker may publish the ports anew.
+  const url = () => `http://127.0.0.1:${service.getMappedPort(LAMBDA_API_PORT)}`;
 
-  const functionContainers = new Map<string, StartedTestContainer[]>();
-  const startFunction = (fn: FunctionSpec) => {
-    const override = overrides[fn.name];
-    let container = new FunctionContainer(imageOf(fn.name), fn.memoryMb)
-      .withNetwork(network)
-      .withLabels({ [LABEL]: 'true', [FUNCTION_LABEL]: fn.name, [STACK_LABEL]: stackId })
-      .withEnvironment(functionEnvironment(fn))
-      .withTmpFs({ '/tmp': 'rw' })
-      .withUser(SANDBOX_USER);
-    if (override) {
-      container = container
-        .withEnvironment({ ...functionEnvironment(fn), LAMBDA_TASK_ROOT: '/opt/test-task', _HANDLER: override.handler })
-        .withWorkingDir('/opt/test-task')
-        .withCommand([override.handler])
-        .withBindMounts([
-          { source: override.taskRoot, target: '/opt/test-task', mode: 'ro' },
-          ...(override.stateDir ? [{ source: override.stateDir, target: '/state', mode: 'rw' as const }] : []),
-        ]);
-    }
-    return container.start();
+  const logs = async (): Promise<string> => {
+    const chunks: Buffer[] = [];
+    const stream = await service.logs();
+    // Logs of a running container stream on; take what has been written so far.
+    return new Promise((resolve) => {
+      stream.on('data', (c: Buffer | string) => chunks.push(Buffer.from(c)));
+      setTimeout(() => {
+        stream.destroy();
+        resolve(Buffer.concat(chunks).toString('utf8'));
+      }, 500);
+    });
   };
-  const pollingAtLeast = (counts: Record<string, number>) =>
-    eventually(async () => {
-      const health = (await (await fetch(`${url()}/health`)).json()) as { functions: Record<string, { idleContainers: number }> };
-      return Object.entries(counts).every(([name, n]) => (health.functions[name]?.idleContainers ?? 0) >= n) ? true : undefined;
-    }, `function containers polling the bridge (${JSON.stringify(counts)})`, 60_000);
-  for (const fn of started) {
-    functionContainers.set(fn.name, await Promise.all(Array.from({ length: replicas }, () => startFunction(fn))));
-  }
-  // Ready when every replica of every started function is polling the bridge for work.
-  await pollingAtLeast(Object.fromEntries(started.map((f) => [f.name, replicas])));
+  /** Deployed, and every function's environments polling: what a suite may start from. */
+  const ready = async (): Promise<void> => {
+    const outcome = await eventually(
+      async () => {
+        const health = (await (await fetch(`${url()}/health`)).json()) as { status: string; error?: string; functions: Record<string, { idle: number; wanted: number }> };
+        if (health.status === 'failed') return { failed: health.error ?? 'no reason given' };
+        if (health.status !== 'ok') return undefined;
+        return Object.values(health.functions).every((f) => f.idle >= f.wanted) ? { failed: undefined } : undefined;
+      },
+      'the local Lambda service to deploy the test stack and every function to poll for work',
+      180_000,
+      500,
+    ).catch(async (error: unknown) => {
+      throw new Error(`${(error as Error).message}\nthe service's last log lines:\n${(await logs()).split('\n').slice(-25).join('\n')}`);
+    });
+    if (outcome.failed) throw new DeployFailed(`the local Lambda service could not deploy the test stack: ${outcome.failed}`);
+  };
+  await ready();
+  let view = await readStack(url());
 
   return {
-    spec,
-    dockerProxyUrl: `http://127.0.0.1:${dockerProxy.getMappedPort(2375)}`,
-    stackId,
-    bridgeContainerId: bridge.getId(),
+    template,
+    get view() {
+      return view;
+    },
+    output: (key) => output(view, key),
+    functionName: (folder) => functionOf(view, folder).name,
     localstack,
-    get bridgeUrl() {
+    get lambdaApiUrl() {
       return url();
     },
-    functionUrl: (fn) => `http://127.0.0.1:${bridge.getMappedPort(functionUrlPort({ name: fn }))}/`,
-    signingProxyUrl: (fn) => `http://127.0.0.1:${bridge.getMappedPort(signingProxyPort({ name: fn }))}/`,
-    functionContainers,
-    async addReplicas(name, count) {
-      const fn = spec.functions.find((f) => f.name === name)!;
-      const more = await Promise.all(Array.from({ length: count }, () => startFunction(fn)));
-      functionContainers.set(name, [...(functionContainers.get(name) ?? []), ...more]);
-      await pollingAtLeast({ [name]: functionContainers.get(name)!.length });
-    },
-    async bridgeLogs() {
-      const chunks: Buffer[] = [];
-      const stream = await bridge.logs();
-      // Logs of a running container stream on; take what has been written so far.
-      return new Promise((resolve) => {
-        stream.on('data', (c: Buffer | string) => chunks.push(Buffer.from(c)));
-        setTimeout(() => {
-          stream.destroy();
-          resolve(Buffer.concat(chunks).toString('utf8'));
-        }, 500);
-      });
-    },
-    async restartBridge() {
-      await bridge.restart({ timeout: 30_000 });
-      await eventually(async () => ((await fetch(`${url()}/health`).catch(() => undefined))?.ok ? true : undefined), 'the local Lambda service answering again', 60_000);
+    functionUrl: (index = 0) => `http://127.0.0.1:${service.getMappedPort(FUNCTION_URL_BASE_PORT + index)}/`,
+    signingProxyUrl: (index = 0) => `http://127.0.0.1:${service.getMappedPort(SIGNING_PROXY_BASE_PORT + index)}/`,
+    dockerProxyUrl: `http://127.0.0.1:${dockerProxy.getMappedPort(2375)}`,
+    stackId,
+    serviceContainerId: service.getId(),
+    environments: (folder) =>
+      execFileSync('docker', ['ps', '-q', '--no-trunc', '--filter', `label=${STACK_LABEL}=${stackId}`, '--filter', `label=${FUNCTION_LABEL}=${functionOf(view, folder).name}`], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean),
+    ready,
+    serviceLogs: logs,
+    async restartService() {
+      await service.restart({ timeout: 30_000 });
+      await ready();
+      view = await readStack(url());
     },
     async stop() {
-      for (const containers of functionContainers.values()) await Promise.allSettled(containers.map((c) => c.stop({ timeout: 1_000 })));
-      await bridge.stop({ timeout: 5_000 });
+      // SIGTERM: the service removes its environments itself.
+      await service.stop({ timeout: 20_000 }).catch(() => undefined);
+      const left = execFileSync('docker', ['ps', '-aq', '--filter', `label=${STACK_LABEL}=${stackId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      if (left.length > 0) execFileSync('docker', ['rm', '-f', ...left], { stdio: 'ignore' });
       await dockerProxy.stop({ timeout: 1_000 });
       await localstack.container.stop();
       await network.stop();
     },
   };
 }
+
+export class DeployFailed extends Error {
+  override name = 'DeployFailed';
+}
+
+export type { StartedTestContainer };

@@ -6,25 +6,24 @@
 // - the signing proxy, as the dashboard's browser calls it: one more local hop and a signature.
 // The differences between the p50s are what the local Function URL costs over the function itself.
 import { randomUUID } from 'node:crypto';
-import { findFunction } from '#stack';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '#stack/local';
-import { BRIDGE_PORT, functionUrlPort, signingProxyPort } from '../../bridge/addresses';
-import { toUrlEvent, urlIdOf } from '../../bridge/function-url';
-import { signForUrl } from '../../bridge/sigv4';
+import { toUrlEvent, urlIdOf } from '../../local-lambda/function-url';
+import { signForUrl } from '../../local-lambda/sigv4';
+import { FUNCTION_URL_BASE_PORT, LAMBDA_API_PORT, LOCAL_ACCOUNT_ID, LOCAL_REGION, SIGNING_PROXY_BASE_PORT } from '../../toolkit/ports';
+import { functionOf, readStack } from '../../toolkit/stack';
 import { keepAliveClient, type Answer } from './http-client';
 import { percentile, table } from './stats';
 
-const FUNCTION = 'api';
+const FOLDER = 'api';
 const PATHS = ['/config', '/uploads?limit=20'];
 const credentials = { accessKeyId: 'bench', secretAccessKey: 'test' };
 const client = keepAliveClient({ maxSockets: 1 });
 
 /** The event the Function URL makes of a GET (the service's own mapping), for the Invoke API. */
-const urlEvent = (path: string, host: string): string =>
+const urlEvent = (fn: string, path: string, host: string): string =>
   JSON.stringify(
     toUrlEvent(
       { method: 'GET', url: path, rawHeaders: ['Host', host, 'Accept', 'application/json'], body: Buffer.alloc(0), sourceIp: '127.0.0.1' },
-      { requestId: randomUUID(), accountId: LOCAL_ACCOUNT_ID, urlId: urlIdOf(FUNCTION), region: LOCAL_REGION, now: new Date() },
+      { requestId: randomUUID(), accountId: LOCAL_ACCOUNT_ID, urlId: urlIdOf(fn), region: LOCAL_REGION, now: new Date() },
     ),
   );
 
@@ -33,15 +32,18 @@ const expectOk = (how: string, path: string, answer: Answer) => {
 };
 
 export async function benchApi(calls: number): Promise<{ markdown: string }> {
-  if (!findFunction(FUNCTION)?.url) throw new Error(`stack/stack.ts has no function ${FUNCTION} with a Function URL`);
-  const urlBase = `http://127.0.0.1:${functionUrlPort({ name: FUNCTION })}`;
-  const proxyBase = `http://127.0.0.1:${signingProxyPort({ name: FUNCTION })}`;
-  const invokeUrl = `http://127.0.0.1:${BRIDGE_PORT}/2015-03-31/functions/${FUNCTION}/invocations`;
+  const view = await readStack();
+  const fn = functionOf(view, FOLDER).name;
+  const index = view.urls.findIndex((u) => u.function === fn);
+  if (index < 0) throw new Error(`the stack's function ${fn} (functions/${FOLDER}/) has no Function URL`);
+  const urlBase = `http://127.0.0.1:${FUNCTION_URL_BASE_PORT + index}`;
+  const proxyBase = `http://127.0.0.1:${SIGNING_PROXY_BASE_PORT + index}`;
+  const invokeUrl = `http://127.0.0.1:${LAMBDA_API_PORT}/2015-03-31/functions/${fn}/invocations`;
   const waysFor = (path: string): Array<{ name: string; call: () => Promise<number | undefined> }> => [
     {
       name: 'function duration (Invoke API, REPORT Duration)',
       call: async () => {
-        const answer = await client.send(invokeUrl, 'POST', { 'content-type': 'application/json', 'x-amz-log-type': 'Tail' }, urlEvent(path, new URL(urlBase).host));
+        const answer = await client.send(invokeUrl, 'POST', { 'content-type': 'application/json', 'x-amz-log-type': 'Tail' }, urlEvent(fn, path, new URL(urlBase).host));
         const payload = JSON.parse(answer.body) as { statusCode?: number; body?: string };
         if (answer.status !== 200 || payload.statusCode !== 200) throw new Error(`Invoke API: ${answer.status} ${answer.body.slice(0, 200)}`);
         const report = Buffer.from(String(answer.headers['x-amz-log-result'] ?? ''), 'base64').toString();

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { CreateTableCommand, DeleteTableCommand, ScanCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { LocalClients } from '../local-clients';
+import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import { lambdaClient, type LocalClients } from '../../toolkit/clients';
+import { functionOf, readStack } from '../../toolkit/stack';
 import { formatSummary, summarize, table, verdict } from './stats';
 
 /** A bucket of the bench's own: no notification, so the stack's functions never see these files. */
@@ -34,13 +36,28 @@ interface WorkerResult {
   peakRssMb: number;
 }
 
+/** The csv-import function's own variables, as the running stack gives them. */
+let csvImportEnvironment: Record<string, string> | undefined;
+async function stackEnvironment(): Promise<Record<string, string>> {
+  if (csvImportEnvironment) return csvImportEnvironment;
+  const lambda = lambdaClient();
+  try {
+    const out = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionOf(await readStack(), 'csv-import').name }));
+    // Only the function's own variables: the worker runs beside LocalStack, not in a container.
+    csvImportEnvironment = Object.fromEntries(Object.entries(out.Environment?.Variables ?? {}).filter(([k]) => !k.startsWith('AWS_') && k !== 'LOCAL_PUBLIC_ENDPOINT_URL'));
+    return csvImportEnvironment;
+  } finally {
+    lambda.destroy();
+  }
+}
+
 /** One import in its own process; a failure says which import and why. */
 function worker(mode: string, args: string[], endpoint: string): WorkerResult {
   let out: string;
   try {
     out = execFileSync('npx', ['tsx', 'scripts/bench/csv-worker.ts', mode, ...args], {
       encoding: 'utf8',
-      env: { ...process.env, AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+      env: { ...process.env, AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', CSV_IMPORT_ENVIRONMENT: JSON.stringify(csvImportEnvironment ?? {}) },
       maxBuffer: 64 * 1024 * 1024,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -112,6 +129,7 @@ export interface CsvBenchOptions {
 }
 
 export async function benchCsvImport(clients: LocalClients, opts: CsvBenchOptions): Promise<{ markdown: string }> {
+  await stackEnvironment();
   await clients.s3.send(new CreateBucketCommand({ Bucket: BUCKET })).catch((error: { name?: string }) => {
     if (error.name !== 'BucketAlreadyOwnedByYou' && error.name !== 'BucketAlreadyExists') throw error;
   });

@@ -1,5 +1,6 @@
 // One CSV import measured in its own process (so its peak RSS is its own), against the DynamoDB
-// and S3 at AWS_ENDPOINT_URL. Prints one line `RESULT {"rows":..,"ms":..,"peakRssMb":..}`.
+// and S3 at AWS_ENDPOINT_URL, with the csv-import function's environment as the running stack gives
+// it (CSV_IMPORT_ENVIRONMENT, JSON). Prints one line `RESULT {"rows":..,"ms":..,"peakRssMb":..}`.
 //   csv-worker.ts ours  <table> <bucket> <key>          the csv-import function's handler, unchanged
 //   csv-worker.ts naive <table> <bucket> <key> <rows>   parse + validate, then one PutItem per row, in turn
 //   csv-worker.ts raw   <table> <file>                  BatchWriteItem of items built beforehand (untimed), 25 per call, 4 in flight
@@ -9,18 +10,16 @@ import { BatchWriteItemCommand, DynamoDBClient, PutItemCommand, type WriteReques
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { parse } from 'csv-parse';
-import { findFunction } from '#stack';
-import { localEnvironment } from '#stack/local';
 import { loadConfig } from '#shared/config';
-import { csvImportConfigSchema, resolveDatasets } from '../../functions/csv-import/config';
-import { tableVariable } from '../../functions/csv-import/datasets';
+import { csvImportConfigSchema } from '../../functions/csv-import/config';
 import { readHeader, rowToItem, type Header } from '../../functions/csv-import/row-schema';
 
 const [mode, table, ...args] = process.argv.slice(2);
-const spec = findFunction('csv-import')!;
-const env = localEnvironment(spec);
-// The people data set, writing to the bench's own table.
-const people = resolveDatasets(loadConfig(csvImportConfigSchema, env), { ...env, [tableVariable('people')]: table }).find((d) => d.name === 'people')!;
+const stackEnv = JSON.parse(process.env.CSV_IMPORT_ENVIRONMENT ?? '{}') as Record<string, string>;
+// The stack's data sets, the people data set writing to the bench's own table.
+const datasets = (JSON.parse(stackEnv.IMPORT_DATASETS ?? '[]') as Array<Record<string, unknown>>).map((d) => (d.name === 'people' ? { ...d, table } : d));
+const env = { ...stackEnv, IMPORT_DATASETS: JSON.stringify(datasets) };
+const people = loadConfig(csvImportConfigSchema, env).IMPORT_DATASETS.find((d) => d.name === 'people')!;
 const dynamodb = new DynamoDBClient({});
 
 /** The items of a CSV of the people data set, typed by the function's own row code. */
@@ -37,7 +36,7 @@ async function* itemsOf(input: Readable) {
 }
 
 async function ours(bucket: string, key: string): Promise<number> {
-  Object.assign(process.env, env, { [tableVariable('people')]: table, LOG_LEVEL: 'warn', AWS_LAMBDA_FUNCTION_NAME: 'csv-import' });
+  Object.assign(process.env, env, { LOG_LEVEL: 'warn', AWS_LAMBDA_FUNCTION_NAME: 'csv-import' });
   const { handler } = await import('../../functions/csv-import/handler');
   const event = { Records: [{ eventName: 'ObjectCreated:Put', eventSource: 'aws:s3', s3: { bucket: { name: bucket }, object: { key, size: 0, sequencer: String(Date.now()), eTag: 'bench' } } }] };
   const out = await handler(event, { awsRequestId: 'bench' } as never);

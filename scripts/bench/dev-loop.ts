@@ -1,14 +1,15 @@
 // "Dev loop": the time from saving a handler file to the new code answering, as `make dev` runs it
-// (esbuild rebuilds the bundle, the local Lambda service restarts the function's container). The
+// (esbuild rebuilds the bundle, the local Lambda service replaces the function's environments). The
 // bench saves a handler of its own in notify's slot, so no source file of the project is touched,
-// then puts notify and the service back as `make up` runs them.
+// then puts the service back as `make up` runs it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { BRIDGE_PORT } from '../../bridge/addresses';
-import { reload, watchFunctions } from '../dev';
-import { compose } from '../compose';
-import { COMPOSE_FILE, DEV_COMPOSE_FILE } from '../generate-compose';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { lambdaClient } from '../../toolkit/clients';
+import { compose } from '../../toolkit/compose';
+import { eventually } from '../../toolkit/eventually';
+import { functionOf, readStack } from '../../toolkit/stack';
+import { COMPOSE_FILE, DEV_COMPOSE_FILE, reload, watchFunctions } from '../dev';
 import { percentile, table } from './stats';
 
 const FUNCTION = 'notify';
@@ -25,18 +26,21 @@ export async function benchDevLoop(saves: number): Promise<{ markdown: string }>
   mkdirSync(ENTRY_DIR, { recursive: true });
   const entry = join(ENTRY_DIR, 'handler.ts');
   writeFileSync(entry, handlerSource(0));
-  const lambda = new LambdaClient({ endpoint: `http://127.0.0.1:${BRIDGE_PORT}`, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  const lambda = lambdaClient();
   const bundled = new Map<number, () => void>();
   let version = 0;
   const contexts = await watchFunctions([FUNCTION], () => bundled.get(version)?.(), () => entry);
   const devFiles = `${COMPOSE_FILE}:${DEV_COMPOSE_FILE}`;
+  const devEnv = { DEV_BUNDLES: resolve('.cache/dev') };
   try {
-    // notify and the service as make dev runs them (the stack is up already).
-    compose(['up', '-d', '--no-deps', 'bridge', FUNCTION], { files: devFiles });
+    // The service and its proxy as make dev runs them (the stack is up already).
+    compose(['up', '-d', '--no-deps', 'docker-proxy', 'local-lambda'], { files: devFiles, env: devEnv });
+    // Compose recreates the service in dev mode: it deploys (unchanged) and starts the functions anew.
+    const name = functionOf(await eventually(() => readStack(), 'the local Lambda service in dev mode', 120_000, 500), FUNCTION).name;
     const answered = async (wanted: number, deadline: number) => {
       for (;;) {
         try {
-          const out = await lambda.send(new InvokeCommand({ FunctionName: FUNCTION, Payload: Buffer.from('{"devLoopProbe":true}') }));
+          const out = await lambda.send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from('{"devLoopProbe":true}') }));
           if ((JSON.parse(Buffer.from(out.Payload!).toString()) as { version?: number }).version === wanted) return;
         } catch {
           // the service or the container is restarting
@@ -61,7 +65,7 @@ export async function benchDevLoop(saves: number): Promise<{ markdown: string }>
     const p50 = percentile(times, 50);
     return {
       markdown: [
-        `${saves} saves of a handler in notify's slot under \`make dev\` (esbuild watch, the local Lambda service restarting the container); from the file written to the first invocation answering with the new code.`,
+        `${saves} saves of a handler in notify's slot under \`make dev\` (esbuild watch, the local Lambda service replacing the environment); from the file written to the first invocation answering with the new code.`,
         '',
         table(['', 'p50 ms', 'p95 ms', 'min ms', 'max ms'], [['save -> new code answering', p50.toFixed(0), percentile(times, 95).toFixed(0), Math.min(...times).toFixed(0), Math.max(...times).toFixed(0)]]),
         '',
@@ -71,7 +75,8 @@ export async function benchDevLoop(saves: number): Promise<{ markdown: string }>
   } finally {
     await Promise.all(contexts.map((c) => c.dispose()));
     lambda.destroy();
-    // Back to the stack make up runs.
-    compose(['up', '-d', '--no-deps', 'bridge', FUNCTION], { files: COMPOSE_FILE });
+    // Back to the stack make up runs, ready for the next section.
+    compose(['up', '-d', '--no-deps', 'docker-proxy', 'local-lambda'], { files: COMPOSE_FILE });
+    await eventually(() => readStack(), 'the local Lambda service back as make up runs it', 120_000, 500);
   }
 }

@@ -2,12 +2,22 @@
 // where used), and its cold start (docker run -> first response posted to the Runtime API) next to
 // `node -e 0` in the same image, measured side by side in one run.
 import { execFileSync } from 'node:child_process';
-import { functions } from '#stack';
-import { functionEnvironment } from '../generate-compose';
-import { offlineCases, offlineFails } from '../../integration/support/offline-events';
-import { startRuntimeApi } from '../../integration/support/runtime-api';
-import { LABEL, imageOf } from '../../integration/support/docker';
+import { functionEnvironment } from '../../local-lambda/function-environment';
+import { buildApp, scratchOutdir, synthesize } from '../../infra/app';
+import type { CfnTemplate } from '../../local-lambda/template/template';
+import { functionFolders } from '../../toolkit/function-folders';
+import { imageOf, TEST_LABEL } from '../../toolkit/labels';
+import { offlineCases, offlineFails } from '../../toolkit/offline-events';
+import { startRuntimeApi } from '../../toolkit/runtime-api';
+import { offlinePlan, planFunction } from '../../toolkit/template-plan';
 import { formatSummary, summarize, type Summary } from './stats';
+
+/** Each function's environment as the stack's template gives it (offline names: the events need no AWS). */
+let plan: ReturnType<typeof offlinePlan> | undefined;
+const environmentOf = (name: string, port: number) => {
+  plan ??= offlinePlan(synthesize(buildApp({ images: {}, outdir: scratchOutdir() })) as unknown as CfnTemplate);
+  return functionEnvironment(planFunction(plan, name), { region: 'us-east-1', endpointUrl: 'http://127.0.0.1:4566', runtimeApi: `127.0.0.1:${port}` });
+};
 
 /**
  * Size targets: the images as they were before they carried the Runtime Interface Emulator and a
@@ -29,10 +39,10 @@ function floorBytes(image: string): number {
 
 async function coldStartMs(name: string): Promise<number> {
   const api = await startRuntimeApi(name);
-  const env = Object.entries({ ...functionEnvironment(functions.find((f) => f.name === name)!), AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${api.port}` }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  const env = Object.entries(environmentOf(name, api.port)).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   const started = performance.now();
   const pending = api.runtime.invoke({ payload: Buffer.from(JSON.stringify(offlineCases[name]!.event)) });
-  const id = docker(['run', '-d', '--read-only', '--tmpfs', '/tmp', '--user', '993:993', '--network', 'host', '--label', `${LABEL}=true`, ...env, imageOf(name)]);
+  const id = docker(['run', '-d', '--read-only', '--tmpfs', '/tmp', '--user', '993:993', '--network', 'host', '--label', `${TEST_LABEL}=true`, ...env, imageOf(name)]);
   const result = await pending;
   const elapsed = performance.now() - started;
   docker(['rm', '-f', id]);
@@ -52,23 +62,23 @@ function bareNodeMs(name: string): number {
 /** The "Images and cold start" section of docs/benchmarks.md, `runs` interleaved runs per image. */
 export async function benchImageSection(runs: number, command: string): Promise<string> {
   const rows: string[] = [];
-  for (const fn of functions) {
-    const image = imageOf(fn.name);
+  for (const name of functionFolders()) {
+    const image = imageOf(name);
     const size = Number(docker(['image', 'inspect', '-f', '{{.Size}}', image]));
     const floor = floorBytes(image);
     const cold: number[] = [];
     const bare: number[] = [];
     // Interleaved, so both see the same machine state.
     for (let i = 0; i < runs; i++) {
-      bare.push(bareNodeMs(fn.name));
-      cold.push(await coldStartMs(fn.name));
+      bare.push(bareNodeMs(name));
+      cold.push(await coldStartMs(name));
     }
-    const target = TARGET_MB[fn.name] ?? 150;
-    const coldTarget = COLD_TARGET[fn.name] ?? DEFAULT_COLD_TARGET;
+    const target = TARGET_MB[name] ?? 150;
+    const coldTarget = COLD_TARGET[name] ?? DEFAULT_COLD_TARGET;
     const coldS = summarize(cold);
     const bareS = summarize(bare);
     rows.push(
-      `| ${fn.name} | ${(size / 1e6).toFixed(1)} | ${(floor / 1e6).toFixed(1)} | ${(size / floor).toFixed(2)} | <= ${target} ${size / 1e6 <= target ? 'met' : 'MISSED'} | ${fmt(coldS)} | ${fmt(bareS)} | ${(coldS.median / bareS.median).toFixed(2)}x <= ${coldTarget}x ${coldS.median / bareS.median <= coldTarget ? 'met' : 'MISSED'} |`,
+      `| ${name} | ${(size / 1e6).toFixed(1)} | ${(floor / 1e6).toFixed(1)} | ${(size / floor).toFixed(2)} | <= ${target} ${size / 1e6 <= target ? 'met' : 'MISSED'} | ${fmt(coldS)} | ${fmt(bareS)} | ${(coldS.median / bareS.median).toFixed(2)}x <= ${coldTarget}x ${coldS.median / bareS.median <= coldTarget ? 'met' : 'MISSED'} |`,
     );
     console.log(rows[rows.length - 1]);
   }

@@ -2,27 +2,27 @@
 // processing-log item appearing, one upload at a time, beside the function's own duration (the
 // item's durationMs). What is left, end-to-end minus function, is the local plumbing: LocalStack's
 // S3 -> SQS notification, the local Lambda service's receive and dispatch, the Runtime API.
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import sharp from 'sharp';
-import type { LocalClients } from '../local-clients';
+import type { LocalClients } from '../../toolkit/clients';
+import { logItems } from '../../toolkit/processing-log';
+import { output, readStack } from '../../toolkit/stack';
 import { percentile, table } from './stats';
 
 const POLL_MS = 5;
 
-async function waitForItem(clients: LocalClients, key: string, deadline: number): Promise<Record<string, any>> {
+async function waitForItem(clients: LocalClients, names: { table: string; bucket: string }, key: string, deadline: number): Promise<Record<string, any>> {
   for (;;) {
-    const out = await clients.dynamodb.send(
-      new QueryCommand({ TableName: 'processing-log', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `uploads/${key}` } }, ConsistentRead: true }),
-    );
-    if (out.Items?.[0]) return unmarshall(out.Items[0]);
+    const [item] = await logItems(clients.dynamodb, names.table, names.bucket, key);
+    if (item) return item;
     if (Date.now() > deadline) throw new Error(`no processing-log item for ${key} within the deadline: is the stack up (make ps)?`);
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
 
 export async function benchLatency(clients: LocalClients, uploads: number): Promise<{ markdown: string }> {
+  const view = await readStack();
+  const names = { table: output(view, 'ProcessingLogTableName'), bucket: output(view, 'UploadsBucketName') };
   const photo = await sharp({ create: { width: 1280, height: 960, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 30 } } }).jpeg({ quality: 85 }).toBuffer();
   const stamp = Date.now();
   const e2e: number[] = [];
@@ -30,9 +30,9 @@ export async function benchLatency(clients: LocalClients, uploads: number): Prom
   // The first upload wakes every part up; it is not counted.
   for (let i = -1; i < uploads; i++) {
     const key = `images/bench-latency/${stamp}/${i}.jpg`;
-    await clients.s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: key, Body: photo, ContentType: 'image/jpeg' }));
+    await clients.s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: key, Body: photo, ContentType: 'image/jpeg' }));
     const returned = performance.now();
-    const item = await waitForItem(clients, key, Date.now() + 60_000);
+    const item = await waitForItem(clients, names, key, Date.now() + 60_000);
     if (item.status !== 'PROCESSED') throw new Error(`${key} was ${item.status}: ${item.reason}`);
     if (i < 0) continue;
     e2e.push(performance.now() - returned);
@@ -42,7 +42,7 @@ export async function benchLatency(clients: LocalClients, uploads: number): Prom
   const row = (name: string, xs: number[]) => [name, percentile(xs, 50).toFixed(0), percentile(xs, 95).toFixed(0), Math.min(...xs).toFixed(0), Math.max(...xs).toFixed(0)];
   const overhead = percentile(e2e, 50) - percentile(fn, 50);
   const markdown = [
-    `${uploads} uploads of a 1280x960 JPEG (after one warm-up), one at a time, to the stack \`make up\` runs (1 container per function); the item is polled every ${POLL_MS} ms.`,
+    `${uploads} uploads of a 1280x960 JPEG (after one warm-up), one at a time, to the stack \`make up\` runs (1 environment per function); the item is polled every ${POLL_MS} ms.`,
     '',
     table(['ms', 'p50', 'p95', 'min', 'max'], [row('end to end (PutObject returned -> item readable)', e2e), row('thumbnail function (item durationMs)', fn)]),
     '',

@@ -6,7 +6,7 @@
 //   BENCH_ONLY="dev loop,local lambda service vs peers"   only these sections
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { destroyClients, isUnreachable, localClients } from '../local-clients';
+import { destroyClients, isUnreachable, localClients } from '../../toolkit/clients';
 import { benchApi } from './api';
 import { benchCsvImport } from './csv-import';
 import { benchImageSection } from './images';

@@ -7,14 +7,16 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { baseStack, findFunction } from '#stack';
-import { BRIDGE_PORT } from '../../bridge/addresses';
-import { imageOf } from '../../integration/support/docker';
-import { offlineAnswer, offlineCases } from '../../integration/support/offline-events';
-import { freePort } from '../../integration/support/registry';
-import { compose, COMPOSE_PROJECT } from '../compose';
-import { functionEnvironment } from '../generate-compose';
-import { samLogicalId, samTemplate } from '../sam-template';
+import { functionEnvironment } from '../../local-lambda/function-environment';
+import { readTemplate } from '../../local-lambda/template/template';
+import { compose, COMPOSE_PROJECT } from '../../toolkit/compose';
+import { freePort } from '../../toolkit/free-port';
+import { FUNCTION_LABEL, imageOf, STACK_LABEL } from '../../toolkit/labels';
+import { offlineAnswer, offlineCases } from '../../toolkit/offline-events';
+import { LAMBDA_API_URL } from '../../toolkit/ports';
+import { samLogicalId, samTemplate } from '../../toolkit/sam-template';
+import { functionOf, readStack } from '../../toolkit/stack';
+import { offlinePlan, planFunction } from '../../toolkit/template-plan';
 import { keepAliveClient } from './http-client';
 import { percentile, table, verdict } from './stats';
 
@@ -130,44 +132,63 @@ function childPids(pid: number): number[] {
 }
 
 const composeContainers = (service: string) => docker(['ps', '-q', '--filter', `label=com.docker.compose.project=${COMPOSE_PROJECT}`, '--filter', `label=com.docker.compose.service=${service}`]).split('\n').filter(Boolean);
+/** The environments (containers) of a function of `make up`'s stack; all of them without a name. */
+const environments = (name?: string) =>
+  docker(['ps', '-q', '--filter', `label=${STACK_LABEL}=${COMPOSE_PROJECT}`, ...(name ? ['--filter', `label=${FUNCTION_LABEL}=${name}`] : [])]).split('\n').filter(Boolean);
 
-/** Ours: the stack `make up` runs (1 container per function), through its Invoke API. */
+/** Waits until the service has `count` environments of `name` polling for work. */
+async function polling(name: string, count: number): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const health = (await (await fetch(`${LAMBDA_API_URL}/health`).catch(() => undefined))?.json().catch(() => undefined)) as { status?: string; functions?: Record<string, { idle: number }> } | undefined;
+    if (health?.status === 'ok' && (health.functions?.[name]?.idle ?? 0) >= count) return;
+    if (Date.now() > deadline) throw new Error(`${count} environments of ${name} never polled the service`);
+    await sleep(100);
+  }
+}
+
+/** Ours: the stack `make up` runs (1 environment per function), through its Invoke API. */
 async function ours(options: PeerOptions): Promise<Figures> {
-  const lambda = lambdaAt(`http://127.0.0.1:${BRIDGE_PORT}`);
+  const name = functionOf(await readStack(), FUNCTION).name;
+  const lambda = lambdaAt(LAMBDA_API_URL);
   try {
-    const warm = await warmLatencies(lambda, FUNCTION, options.warmCalls);
-    // Cold: the function's container started anew; the call waits until it asks for work.
+    const warm = await warmLatencies(lambda, name, options.warmCalls);
+    // Cold: the function's environment removed; the service starts a new one and the call waits for it.
     const cold: number[] = [];
     for (let i = 0; i < options.coldCalls; i++) {
-      const [container] = composeContainers(FUNCTION);
+      const [container] = environments(name);
       const started = performance.now();
-      docker(['restart', '-t', '0', container!]);
-      await timedInvoke(lambda, FUNCTION);
+      docker(['rm', '-f', container!]);
+      await timedInvoke(lambda, name);
       cold.push(performance.now() - started);
     }
-    const idleMemoryMb = residentMb([...composeContainers('bridge'), ...composeContainers('docker-proxy'), ...baseStack.functions.map((f) => f.name).flatMap(composeContainers)]);
-    const one = await throughput(lambda, FUNCTION, options.throughputSeconds);
-    compose(['up', '-d', '--no-deps', '--no-recreate', '--scale', `${FUNCTION}=4`, FUNCTION]);
+    const idleMemoryMb = residentMb([...composeContainers('local-lambda'), ...composeContainers('docker-proxy'), ...environments()]);
+    const one = await throughput(lambda, name, options.throughputSeconds);
+    // Four environments of the function: the service restarted with ENVIRONMENTS_PER_FUNCTION.
+    compose(['up', '-d', '--no-deps', 'local-lambda'], { env: { ENVIRONMENTS_PER_FUNCTION: `${FUNCTION}=4` } });
     try {
-      const deadline = Date.now() + 60_000;
-      while (((await (await fetch(`http://127.0.0.1:${BRIDGE_PORT}/health`)).json()) as { functions: Record<string, { idleContainers: number }> }).functions[FUNCTION]!.idleContainers < 4) {
-        if (Date.now() > deadline) throw new Error('4 audit containers never polled the service');
-        await sleep(100);
-      }
-      const four = await throughput(lambda, FUNCTION, options.throughputSeconds);
+      await polling(name, 4);
+      const four = await throughput(lambda, name, options.throughputSeconds);
       return { cold, warm, throughput: one, throughput4: four, idleMemoryMb };
     } finally {
-      compose(['up', '-d', '--no-deps', '--no-recreate', '--scale', `${FUNCTION}=1`, FUNCTION]);
+      compose(['up', '-d', '--no-deps', 'local-lambda']);
+      await polling(name, 1);
     }
   } finally {
     lambda.destroy();
   }
 }
 
+/** The function's environment as the stack's template gives it (beside LocalStack on 127.0.0.1). */
+const peerEnvironment = () => {
+  const fn = planFunction(offlinePlan(readTemplate(`cdk.out/${process.env.STACK_NAME ?? 'LambdaPipelines'}.template.json`)), FUNCTION);
+  return { fn, environment: functionEnvironment(fn, { region: 'us-east-1', endpointUrl: 'http://127.0.0.1:4566' }) };
+};
+
 function samTemplateFile(dir: string): string {
   const file = join(dir, 'template.yaml');
-  const only = { ...baseStack, functions: [findFunction(FUNCTION)!] };
-  writeFileSync(file, samTemplate(only, { image: imageOf }));
+  const { fn, environment } = peerEnvironment();
+  writeFileSync(file, samTemplate([fn], { image: () => imageOf(FUNCTION), environment: () => environment }));
   return file;
 }
 
@@ -238,7 +259,7 @@ async function ministack(options: PeerOptions, dir: string): Promise<Figures> {
       await sleep(250);
     }
     const envFile = join(dir, 'env.json');
-    writeFileSync(envFile, JSON.stringify({ Variables: Object.fromEntries(Object.entries(functionEnvironment(findFunction(FUNCTION)!)).filter(([k]) => !k.startsWith('AWS_'))) }));
+    writeFileSync(envFile, JSON.stringify({ Variables: Object.fromEntries(Object.entries(peerEnvironment().environment).filter(([k]) => !k.startsWith('AWS_') && k !== '_HANDLER')) }));
     const cold: number[] = [];
     for (let i = 0; i < options.coldCalls; i++) {
       // A new function each time: its first invocation starts a container.
@@ -246,7 +267,8 @@ async function ministack(options: PeerOptions, dir: string): Promise<Figures> {
       cold.push(await timedInvoke(lambda, `audit-${i}`));
     }
     const warm = await warmLatencies(lambda, 'audit-0', options.warmCalls);
-    const containers = docker(['ps', '-q', '--filter', `ancestor=${imageOf(FUNCTION)}`]).split('\n').filter(Boolean).filter((id) => !composeContainers(FUNCTION).some((c) => id.startsWith(c.slice(0, 12))));
+    const ourEnvironments = new Set(environments().map((c) => c.slice(0, 12)));
+    const containers = docker(['ps', '-q', '--filter', `ancestor=${imageOf(FUNCTION)}`]).split('\n').filter(Boolean).filter((id) => !ourEnvironments.has(id.slice(0, 12)));
     const idleMemoryMb = residentMb(containers, [proc.pid!]);
     return { cold, warm, throughput: await throughput(lambda, 'audit-0', options.throughputSeconds), idleMemoryMb };
   } finally {
@@ -269,7 +291,7 @@ async function attempt(name: string, run: () => Promise<Figures> | Figures): Pro
 export async function benchPeers(options: PeerOptions): Promise<{ markdown: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-peers-'));
   const peers: Array<[string, Figures]> = [
-    ['ours: local Lambda service, Invoke API, 1 container', await attempt('ours', () => ours(options))],
+    ['ours: local Lambda service, Invoke API, 1 environment', await attempt('ours', () => ours(options))],
     ['sam local start-lambda --warm-containers EAGER', await attempt('sam local start-lambda', () => samStartLambda(options, dir))],
     ['sam local invoke', await attempt('sam local invoke', () => samLocalInvoke(options, dir))],
     ['MiniStack', await attempt('MiniStack', () => ministack(options, dir))],
@@ -301,8 +323,8 @@ export async function benchPeers(options: PeerOptions): Promise<{ markdown: stri
   ];
   const markdown = [
     `The same image (\`${FUNCTION}\`, an event that needs no AWS call, so only the platform is measured), each peer started by the bench on 127.0.0.1 in one run. Versions: ${versions}.`,
-    `Calls: a plain HTTP/1.1 client with keep-alive posting to the Invoke API each peer serves. Warm: ${options.warmCalls} calls one after the other (after 5 not counted). Cold: ${options.coldCalls} calls on a container started for it (ours: \`docker restart\` of the function's container, then the call; sam local invoke: the whole command; MiniStack: the first call of a new function).`,
-    `Throughput: 8 clients calling back to back for ${options.throughputSeconds} s. Idle memory: the resident memory of what each keeps running for its functions (ours: the local Lambda service, its Docker proxy and the ${baseStack.functions.length} function containers; sam: its process and warm container; MiniStack: its process and containers), LocalStack not counted.`,
+    `Calls: a plain HTTP/1.1 client with keep-alive posting to the Invoke API each peer serves. Warm: ${options.warmCalls} calls one after the other (after 5 not counted). Cold: ${options.coldCalls} calls on a container started for it (ours: the function's environment removed, the service starting a new one, then the call; sam local invoke: the whole command; MiniStack: the first call of a new function).`,
+    `Throughput: 8 clients calling back to back for ${options.throughputSeconds} s. Idle memory: the resident memory of what each keeps running for its functions (ours: the local Lambda service, its Docker proxy and one environment per function; sam: its process and warm container; MiniStack: its process and containers), LocalStack not counted.`,
     '',
     table(
       ['peer', 'cold p50 ms', 'cold p95 ms', 'warm p50 ms', 'warm p95 ms', 'invokes/s (8 clients)', 'idle memory MB', 'note'],

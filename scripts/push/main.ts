@@ -6,7 +6,7 @@
 //   REGISTRY=127.0.0.1:5000 FUNCTION=thumbnail npx tsx scripts/push/main.ts
 // Also: ARCH=x86_64|arm64 (must match the built image), ALLOW_DIRTY=1, KEEP_IMAGES=10, PROJECT.
 import { spawn, spawnSync } from 'node:child_process';
-import { functions } from '#stack';
+import { functionFolders } from '../../toolkit/function-folders';
 import { PUSHED_IMAGES_FILE, recordPushedImages } from '../../infra/images';
 import { dockerLogin, ecrClient, ensureRepository, existingDigest } from './ecr';
 import { dockerArchitecture, endpointHost, explainAwsError, explainPushFailure, imageTag, pushedDigest, PushError, repositoryName, resolveRegistry } from './plan';
@@ -41,9 +41,10 @@ function gitState(): { sha: string; dirty: boolean } {
 }
 
 async function main(): Promise<void> {
-  const names = env.FUNCTION ? [env.FUNCTION] : functions.map((f) => f.name);
+  const functions = functionFolders();
+  const names = env.FUNCTION ? [env.FUNCTION] : functions;
   for (const name of names) {
-    if (!functions.some((f) => f.name === name)) throw new PushError(`FUNCTION=${name} is not a function of the stack (${functions.map((f) => f.name).join(', ')})`);
+    if (!functions.includes(name)) throw new PushError(`FUNCTION=${name} is not a folder under functions/ with a handler.ts (${functions.join(', ')})`);
   }
   const registry = resolveRegistry(env);
   const arch = dockerArchitecture(env.ARCH ?? 'x86_64');

@@ -1,0 +1,64 @@
+// The local Lambda service's settings, from its environment, validated once at start with a
+// message naming the variable.
+import { z } from 'zod';
+import { loadConfig } from '#shared/config';
+import { LAMBDA_API_PORT } from './ports';
+
+const seconds = (name: string) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((p) => Number(p.trim())))
+    .refine((d) => d.length > 0 && d.every((n) => Number.isInteger(n) && n >= 0 && n <= 900), `${name} must be comma-separated whole seconds (0-900)`);
+
+/** `2` (every function) or `thumbnail=2,notify=1` (by image folder, function name or logical id; others 1). */
+const environmentCounts = z
+  .string()
+  .transform((raw, ctx) => {
+    const counts: Record<string, number> = {};
+    let all = 1;
+    for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const [name, value] = part.includes('=') ? (part.split('=', 2) as [string, string]) : ['', part];
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 0 || n > 64) {
+        ctx.addIssue({ code: 'custom', message: `"${part}": a count is a whole number from 0 to 64` });
+        return z.NEVER;
+      }
+      if (name) counts[name] = n;
+      else all = n;
+    }
+    return { all, counts };
+  });
+
+export const serviceConfigSchema = z.object({
+  /** The synthesized template to deploy and run (cdk.out/<stack>.template.json). */
+  STACK_TEMPLATE: z.string({ error: 'missing' }).min(1),
+  /** The stack's name (default: the template file's name before .template.json). */
+  STACK_NAME: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'must be a CloudFormation stack name').optional(),
+  LAMBDA_API_PORT: z.coerce.number().int().positive().default(LAMBDA_API_PORT),
+  /** Where every endpoint listens: loopback, unless the service runs in a container (0.0.0.0 there). */
+  LAMBDA_API_HOST: z.string().default('127.0.0.1'),
+  /** The Docker proxy (local-lambda/docker-proxy.ts): functions run in containers it makes. */
+  DOCKER_PROXY_URL: z.url({ error: 'must be the Docker proxy\'s URL, e.g. http://docker-proxy:2375' }),
+  /** How function containers reach this service's Runtime API (a host name on their network). */
+  RUNTIME_API_HOST: z.string().default('local-lambda'),
+  /** How function containers reach LocalStack (AWS_ENDPOINT_URL inside them). */
+  FUNCTION_ENDPOINT_URL: z.url().default('http://localstack:4566'),
+  /** How a browser on the developer's machine reaches the same LocalStack (presigned URLs). */
+  PUBLIC_ENDPOINT_URL: z.url().default('http://127.0.0.1:4566'),
+  /** Environments kept per function: `1`, or `thumbnail=2,notify=1`. */
+  ENVIRONMENTS_PER_FUNCTION: environmentCounts.default({ all: 1, counts: {} }),
+  /** The tag of the function images built locally (`make build` tags `latest`). */
+  IMAGE_TAG: z.string().regex(/^[\w][\w.-]{0,127}$/).default('latest'),
+  /** Delays before the retries of a failed Event invocation (AWS waits about 1 and 2 minutes). */
+  ASYNC_RETRY_DELAYS_SECONDS: seconds('ASYNC_RETRY_DELAYS_SECONDS').default([60, 120]),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(25_000),
+  /** make dev: POST /dev/reload/<function> replaces its environments (new bundle). */
+  LOCAL_DEV_RELOAD: z.enum(['true', 'false', '']).default('').transform((v) => v === 'true'),
+  AWS_REGION: z.string().default('us-east-1'),
+  /** LocalStack's account. */
+  AWS_ACCOUNT_ID: z.string().regex(/^\d{12}$/).default('000000000000'),
+});
+
+export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
+
+export const loadServiceConfig = (env: Record<string, string | undefined> = process.env): ServiceConfig => loadConfig(serviceConfigSchema, env);

@@ -1,0 +1,241 @@
+// The Lambda API (2015-03-31) for `aws lambda ... --endpoint-url` and LambdaClient:
+//   POST /functions/{name}/invocations     Invoke: RequestResponse (payload back), Event (202 once
+//                                          stored), DryRun (204)
+//   GET  /functions/                       ListFunctions
+//   GET  /functions/{name}                 GetFunction
+//   GET  /functions/{name}/configuration   GetFunctionConfiguration
+//   GET  /event-source-mappings/           ListEventSourceMappings
+//   GET  /2021-10-31/functions/{name}/url  GetFunctionUrlConfig
+//   PUT|GET|DELETE .../functions/{name}/concurrency   Put/Get/DeleteFunctionConcurrency (reserved
+//                                          concurrency; 0 throttles the function, as on AWS)
+//   GET  /health                           the service: deploy state, environments, queues
+//   GET  /stack                            the deployed stack: outputs, functions, resources
+// The control plane describes what the template declares, as AWS would describe it.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FunctionRuntime, InvocationResult } from './function-runtime';
+import { MAX_PAYLOAD_BYTES, readBody, send } from './http-util';
+import type { FunctionPlan, MappingPlan, UrlPlan } from './template/plan';
+
+export interface InvokeApiDeps {
+  runtimes: ReadonlyMap<string, FunctionRuntime>;
+  functions: readonly FunctionPlan[];
+  mappings: readonly MappingPlan[];
+  functionArn: (name: string) => string;
+  /** The function's environment as its containers get it. */
+  environment: (fn: FunctionPlan) => Record<string, string>;
+  imageUri: (fn: FunctionPlan) => string;
+  /** The stack's Function URLs. */
+  urls?: readonly UrlPlan[];
+  /** Reserved concurrency changed (PutFunctionConcurrency): the environments follow. */
+  onConcurrency?: (name: string, reserved: number | undefined) => void;
+  /** Stores an Event invocation durably; resolves with its request id (then the 202 is due). */
+  invokeEvent: (runtime: FunctionRuntime, payload: Buffer) => Promise<string>;
+  /** The largest Event payload accepted. */
+  maxEventPayloadBytes: number;
+  /** False while shutting down: no new Event invocation is accepted then. */
+  accepting: () => boolean;
+  onInvoked?: (name: string, result: InvocationResult) => void;
+  /** make dev only: loads a function's new bundle (restarts its containers); absent otherwise. */
+  devReload?: (name: string) => Promise<object>;
+  health: () => object;
+  stack?: () => object;
+  startedAt?: Date;
+}
+
+/** `name`, `name:qualifier`, `123456789012:function:name` or a full ARN -> `name`. */
+export function functionNameFrom(raw: string): string {
+  const id = decodeURIComponent(raw);
+  const parts = id.split(':');
+  if (id.startsWith('arn:')) return parts[6] ?? '';
+  if (parts[1] === 'function') return parts[2] ?? '';
+  return parts[0] ?? '';
+}
+
+const awsError = (res: ServerResponse, status: number, type: string, message: string) =>
+  send(res, status, { Type: 'User', message }, { 'x-amzn-ErrorType': type });
+
+/** Lambda's LastModified format: 2026-11-24T10:00:00.000+0000. */
+const lambdaDate = (date: Date) => date.toISOString().replace('Z', '+0000');
+
+export function functionConfiguration(fn: FunctionPlan, deps: Pick<InvokeApiDeps, 'functionArn' | 'environment' | 'startedAt'>) {
+  return {
+    FunctionName: fn.name,
+    FunctionArn: deps.functionArn(fn.name),
+    Description: fn.description,
+    Role: fn.roleArn,
+    PackageType: 'Image',
+    Timeout: fn.timeoutSeconds,
+    MemorySize: fn.memoryMb,
+    Environment: { Variables: deps.environment(fn) },
+    Architectures: [fn.architecture],
+    Version: '$LATEST',
+    State: 'Active',
+    LastUpdateStatus: 'Successful',
+    LastModified: lambdaDate(deps.startedAt ?? new Date()),
+    CodeSize: 0,
+    EphemeralStorage: { Size: fn.ephemeralStorageMb },
+    TracingConfig: { Mode: 'PassThrough' },
+    LoggingConfig: { LogFormat: fn.logFormat, LogGroup: fn.logGroup },
+    ...((fn.command || fn.entryPoint || fn.workingDirectory) && {
+      ImageConfigResponse: { ImageConfig: { ...(fn.command && { Command: fn.command }), ...(fn.entryPoint && { EntryPoint: fn.entryPoint }), ...(fn.workingDirectory && { WorkingDirectory: fn.workingDirectory }) } },
+    }),
+  };
+}
+
+export function eventSourceMappingConfiguration(m: MappingPlan, deps: Pick<InvokeApiDeps, 'functionArn'>) {
+  const common = {
+    UUID: m.uuid,
+    EventSourceArn: m.kind === 'sqs' ? m.queueArn : m.streamArn,
+    FunctionArn: deps.functionArn(m.function),
+    BatchSize: m.batchSize,
+    MaximumBatchingWindowInSeconds: m.maximumBatchingWindowInSeconds,
+    FunctionResponseTypes: m.reportBatchItemFailures ? ['ReportBatchItemFailures'] : [],
+    State: m.enabled ? 'Enabled' : 'Disabled',
+  };
+  if (m.kind === 'sqs') return { ...common, ...(m.maximumConcurrency !== undefined && { ScalingConfig: { MaximumConcurrency: m.maximumConcurrency } }) };
+  return {
+    ...common,
+    StartingPosition: m.startingPosition,
+    MaximumRetryAttempts: m.maximumRetryAttempts,
+    MaximumRecordAgeInSeconds: m.maximumRecordAgeInSeconds,
+    BisectBatchOnFunctionError: m.bisectBatchOnFunctionError,
+    ParallelizationFactor: 1,
+    ...(m.onFailure && { DestinationConfig: { OnFailure: { Destination: m.onFailure } } }),
+  };
+}
+
+/** Lambda's answer to an invocation of a function at its reserved concurrency. */
+export const throttled = (res: ServerResponse) =>
+  send(res, 429, { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded', Type: 'User', message: 'Rate Exceeded.' }, { 'x-amzn-ErrorType': 'TooManyRequestsException' });
+
+export function invokeApiHandler(deps: InvokeApiDeps) {
+  const findFunction = (raw: string) => deps.functions.find((f) => f.name === functionNameFrom(raw));
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://bridge');
+      decodeURIComponent(url.pathname);
+    } catch {
+      return awsError(res, 400, 'InvalidParameterValueException', 'The request path is not valid');
+    }
+    const path = url.pathname;
+    if (req.method === 'GET' && path === '/health') return send(res, 200, deps.health());
+    if (req.method === 'GET' && path === '/stack' && deps.stack) return send(res, 200, deps.stack());
+    if (req.method === 'GET' && /^\/2015-03-31\/functions\/?$/.test(path)) {
+      return send(res, 200, { Functions: deps.functions.map((fn) => functionConfiguration(fn, deps)) });
+    }
+    if (req.method === 'GET' && /^\/2015-03-31\/event-source-mappings\/?$/.test(path)) {
+      const only = url.searchParams.get('FunctionName');
+      const mappings = deps.mappings.filter((m) => !only || m.function === functionNameFrom(only));
+      return send(res, 200, { EventSourceMappings: mappings.map((m) => eventSourceMappingConfiguration(m, deps)) });
+    }
+    const urlConfig = /^\/2021-10-31\/functions\/([^/]+)\/url\/?$/.exec(path);
+    if (req.method === 'GET' && urlConfig) {
+      const name = functionNameFrom(urlConfig[1]!);
+      const u = deps.urls?.find((x) => x.function === name);
+      if (!u) return awsError(res, 404, 'ResourceNotFoundException', `The resource you requested does not exist: no Function URL for ${name}`);
+      const created = lambdaDate(deps.startedAt ?? new Date());
+      return send(res, 200, {
+        FunctionUrl: u.url,
+        FunctionArn: deps.functionArn(name),
+        AuthType: u.authType,
+        ...(u.cors && {
+          Cors: {
+            AllowOrigins: u.cors.allowOrigins,
+            AllowMethods: u.cors.allowMethods,
+            ...(u.cors.allowHeaders && { AllowHeaders: u.cors.allowHeaders }),
+            ...(u.cors.exposeHeaders && { ExposeHeaders: u.cors.exposeHeaders }),
+            ...(u.cors.allowOrigins === undefined && { AllowOrigins: [] }),
+            ...(u.cors.maxAge !== undefined && { MaxAge: u.cors.maxAge }),
+            AllowCredentials: u.cors.allowCredentials ?? false,
+          },
+        }),
+        CreationTime: created,
+        LastModifiedTime: created,
+        InvokeMode: 'BUFFERED',
+      });
+    }
+    const reload = /^\/dev\/reload\/([A-Za-z0-9_-]+)$/.exec(path);
+    if (req.method === 'POST' && reload && deps.devReload) {
+      if (!deps.runtimes.has(reload[1]!)) return awsError(res, 404, 'ResourceNotFoundException', `Function not found: ${reload[1]}`);
+      return send(res, 200, await deps.devReload(reload[1]!));
+    }
+    const concurrency = /^\/20\d\d-\d\d-\d\d\/functions\/([^/]+)\/concurrency\/?$/.exec(path);
+    if (concurrency) {
+      const name = functionNameFrom(concurrency[1]!);
+      const runtime = deps.runtimes.get(name);
+      if (!runtime) return awsError(res, 404, 'ResourceNotFoundException', `Function not found: ${deps.functionArn(name)}`);
+      if (req.method === 'GET') return send(res, 200, runtime.reservedConcurrency === undefined ? {} : { ReservedConcurrentExecutions: runtime.reservedConcurrency });
+      if (req.method === 'DELETE') {
+        runtime.reservedConcurrency = undefined;
+        deps.onConcurrency?.(name, undefined);
+        return send(res, 204);
+      }
+      if (req.method === 'PUT') {
+        const body = await readBody(req, 4096);
+        let reserved: unknown;
+        try {
+          reserved = body === 'too-large' ? undefined : (JSON.parse(body.toString('utf8')) as { ReservedConcurrentExecutions?: unknown }).ReservedConcurrentExecutions;
+        } catch {
+          reserved = undefined;
+        }
+        if (typeof reserved !== 'number' || !Number.isInteger(reserved) || reserved < 0) return awsError(res, 400, 'InvalidParameterValueException', 'ReservedConcurrentExecutions must be a whole number from 0');
+        runtime.reservedConcurrency = reserved;
+        deps.onConcurrency?.(name, reserved);
+        return send(res, 200, { ReservedConcurrentExecutions: reserved });
+      }
+    }
+    const read = /^\/2015-03-31\/functions\/([^/]+)(\/configuration)?\/?$/.exec(path);
+    if (req.method === 'GET' && read) {
+      const fn = findFunction(read[1]!);
+      if (!fn) return awsError(res, 404, 'ResourceNotFoundException', `Function not found: ${deps.functionArn(functionNameFrom(read[1]!))}`);
+      const configuration = functionConfiguration(fn, deps);
+      if (read[2]) return send(res, 200, configuration);
+      const runtime = deps.runtimes.get(fn.name);
+      return send(res, 200, {
+        Configuration: configuration,
+        Code: { RepositoryType: 'ECR', ImageUri: deps.imageUri(fn) },
+        ...(runtime?.reservedConcurrency !== undefined && { Concurrency: { ReservedConcurrentExecutions: runtime.reservedConcurrency } }),
+      });
+    }
+    const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(path);
+    if (!match || req.method !== 'POST') return awsError(res, 404, 'UnknownOperationException', `Unknown operation ${req.method} ${path}`);
+
+    const name = functionNameFrom(match[1]!);
+    const runtime = deps.runtimes.get(name);
+    if (!runtime) return awsError(res, 404, 'ResourceNotFoundException', `Function not found: ${deps.functionArn(name)}`);
+    const type = (req.headers['x-amz-invocation-type'] as string | undefined) ?? 'RequestResponse';
+    if (!['RequestResponse', 'Event', 'DryRun'].includes(type)) return awsError(res, 400, 'InvalidParameterValueException', `Unsupported invocation type ${type}`);
+    const limit = type === 'Event' ? deps.maxEventPayloadBytes : MAX_PAYLOAD_BYTES;
+    const payload = await readBody(req, limit);
+    if (payload === 'too-large') {
+      return awsError(res, 413, 'RequestTooLargeException', `Request must be smaller than ${limit} bytes for the InvokeFunction operation`);
+    }
+    const body = payload.length === 0 ? Buffer.from('{}') : payload;
+    try {
+      JSON.parse(body.toString('utf8'));
+    } catch {
+      return awsError(res, 400, 'InvalidRequestContentException', 'Could not parse request body into json');
+    }
+
+    if (type === 'DryRun') return send(res, 204);
+    // Reserved concurrency 0: a synchronous call is refused; an Event is accepted and retried.
+    if (type === 'RequestResponse' && runtime.throttled) return throttled(res);
+    if (type === 'Event') {
+      if (!deps.accepting()) return awsError(res, 503, 'ServiceException', 'The local Lambda service is shutting down; the event was not accepted');
+      const requestId = await deps.invokeEvent(runtime, body);
+      return send(res, 202, '', { 'X-Amz-Executed-Version': '$LATEST', 'x-amzn-RequestId': requestId });
+    }
+
+    const result = await runtime.invoke({ payload: body });
+    deps.onInvoked?.(name, result);
+    const headers: Record<string, string> = { 'X-Amz-Executed-Version': '$LATEST', 'x-amzn-RequestId': result.requestId };
+    // Container logs go to `docker compose logs`; the tail carries the request's summary line.
+    if (req.headers['x-amz-log-type'] === 'Tail') {
+      const summary = `REPORT RequestId: ${result.requestId}\tDuration: ${result.durationMs.toFixed(2)} ms\t${result.ok ? '' : `Status: ${result.kind}`}\n`;
+      headers['X-Amz-Log-Result'] = Buffer.from(summary).toString('base64');
+    }
+    if (result.ok) return send(res, 200, result.payload, headers);
+    return send(res, 200, result.error, { ...headers, 'X-Amz-Function-Error': 'Unhandled' });
+  };
+}

@@ -1,0 +1,398 @@
+// The local Lambda service: Lambda, locally, for container images. From the synthesized template
+// (the file `cdk deploy` sends to AWS) it
+//   1. checks that every resource type and property is implemented locally (template/support.ts),
+//   2. has LocalStack's CloudFormation create its half (template/split.ts, localstack-deployer.ts),
+//   3. runs the other half itself (template/plan.ts): each function's environments (containers made
+//      by the Docker proxy from the function's definition), its Runtime API, the Lambda API,
+//      event source mappings (SQS, DynamoDB Streams), Event invocations, Function URLs with their
+//      signing proxies, and schedules.
+// `createLocalLambda(config, logger)` returns { start, stop, health }; main.ts runs it.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { basename } from 'node:path';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { S3Client } from '@aws-sdk/client-s3';
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient, type MessageAttributeValue } from '@aws-sdk/client-sqs';
+import type { Logger } from 'pino';
+import { sleep } from '#shared/backoff';
+import type { ServiceConfig } from './config';
+import type { EnvironmentRequest } from './container-spec';
+import { DockerProxyClient, EnvironmentPool, type EnvironmentExit } from './environments';
+import { AsyncPoller, enqueueEvent, ensureAsyncQueue, MAX_ASYNC_PAYLOAD_BYTES, type AsyncQueue } from './event-sources/async-poller';
+import { DynamoCheckpointStore } from './event-sources/checkpoints';
+import { isDeadLetter, type SendRecord } from './event-sources/failure-records';
+import { EsmWorker, type Poller } from './event-sources/poller';
+import { SchedulePoller } from './event-sources/schedule-poller';
+import { queueNameOf, SqsPoller } from './event-sources/sqs-poller';
+import { StreamPoller } from './event-sources/stream-poller';
+import { FunctionRuntime } from './function-runtime';
+import { startHttpServer } from './http-server';
+import { invokeApiHandler } from './invoke-api';
+import { functionUrlPort, runtimeApiPort, signingProxyPort } from './ports';
+import { runtimeApiHandler } from './runtime-api';
+import { LOCAL_SECRET_ACCESS_KEY } from './sigv4';
+import { signingProxyHandler } from './signing-proxy';
+import { serviceIdentities, type StackInfo } from './template/identities';
+import { deployToLocalStack, DeployError, type DeployResult } from './template/localstack-deployer';
+import { buildPlan, type FunctionPlan, type LocalPlan } from './template/plan';
+import { isServiceResource, localStackTemplate, referencesIntoLocalStack } from './template/split';
+import { ownerOf, unsupportedParts } from './template/support';
+import { readTemplate } from './template/template';
+import { functionEnvironment } from './function-environment';
+import { functionUrlHandler } from './url-server';
+
+export interface LocalLambda {
+  /** Deploys the template and starts everything; resolves when the functions can be invoked. */
+  start(): Promise<void>;
+  stop(reason: string): Promise<void>;
+  health(): Record<string, unknown>;
+}
+
+type State = 'deploying' | 'ok' | 'failed' | 'stopping';
+
+/** The stack's name: STACK_NAME, else the template file's (cdk.out/<name>.template.json). */
+export const stackNameOf = (config: Pick<ServiceConfig, 'STACK_NAME' | 'STACK_TEMPLATE'>): string => config.STACK_NAME ?? basename(config.STACK_TEMPLATE).replace(/\.template\.json$/, '').replace(/\.json$/, '');
+
+/** A log stream name as Lambda makes one per environment: `2026/11/28/[$LATEST]<32 hex>`. */
+const logStreamName = (now = new Date()) => `${now.toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${randomBytes(16).toString('hex')}`;
+
+export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalLambda {
+  const stack: StackInfo = { name: stackNameOf(config), region: config.AWS_REGION, accountId: config.AWS_ACCOUNT_ID };
+  // Queue URLs name LocalStack's own host names; the endpoint we were given is the one that resolves.
+  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+  const dynamodb = new DynamoDBClient({});
+  const streams = new DynamoDBStreamsClient({});
+  const cloudformation = new CloudFormationClient({});
+  const s3 = new S3Client({ forcePathStyle: true });
+  const proxy = new DockerProxyClient(new URL(config.DOCKER_PROXY_URL), logger);
+  const startedAt = new Date();
+  const servers: Server[] = [];
+  const runtimes = new Map<string, FunctionRuntime>();
+  const pools = new Map<string, EnvironmentPool>();
+  let workers: EsmWorker[] = [];
+  let plan: LocalPlan | undefined;
+  let deployed: DeployResult | undefined;
+  let state: State = 'deploying';
+  let failure: string | undefined;
+
+  const queueUrls = new Map<string, Promise<string>>();
+  const queueUrl = (arn: string): Promise<string> => {
+    if (!queueUrls.has(arn)) {
+      const url = sqs.send(new GetQueueUrlCommand({ QueueName: queueNameOf(arn) })).then((out) => out.QueueUrl!);
+      url.catch(() => queueUrls.delete(arn));
+      queueUrls.set(arn, url);
+    }
+    return queueUrls.get(arn)!;
+  };
+  /** The one sender of destination records (on-failure, on-success, dead letters); throws when SQS does. */
+  const sendRecord: SendRecord = async (queueArn, record) => {
+    const [body, attributes] = isDeadLetter(record) ? [record.body, record.attributes] : [JSON.stringify(record), {}];
+    const MessageAttributes = Object.fromEntries(Object.entries(attributes).map(([name, value]): [string, MessageAttributeValue] => [name, { DataType: 'String', StringValue: value }]));
+    await sqs.send(new SendMessageCommand({ QueueUrl: await queueUrl(queueArn), MessageBody: body, ...(Object.keys(MessageAttributes).length > 0 && { MessageAttributes }) }));
+  };
+  const asyncQueues = new Map<string, Promise<AsyncQueue>>();
+  const asyncQueue = (fn: FunctionPlan): Promise<AsyncQueue> => {
+    if (!asyncQueues.has(fn.name)) {
+      const queue = ensureAsyncQueue(sqs, fn.name, fn.timeoutSeconds + 60);
+      queue.catch(() => asyncQueues.delete(fn.name));
+      asyncQueues.set(fn.name, queue);
+    }
+    return asyncQueues.get(fn.name)!;
+  };
+
+  /** What a function's containers get: its own variables, and what Lambda and the local stack set. */
+  const environmentOf = (fn: FunctionPlan, index: number): Record<string, string> =>
+    functionEnvironment(fn, { region: stack.region, endpointUrl: config.FUNCTION_ENDPOINT_URL, publicEndpointUrl: config.PUBLIC_ENDPOINT_URL, runtimeApi: `${config.RUNTIME_API_HOST}:${runtimeApiPort(index)}` });
+  const environmentRequest = (fn: FunctionPlan, index: number): EnvironmentRequest => ({
+    function: fn.name,
+    image: `${fn.repository}:${config.IMAGE_TAG}`,
+    memoryMb: fn.memoryMb,
+    ephemeralStorageMb: fn.ephemeralStorageMb,
+    environment: { ...environmentOf(fn, index), AWS_LAMBDA_LOG_STREAM_NAME: logStreamName() },
+    ...(fn.command && { command: fn.command }),
+    ...(fn.entryPoint && { entryPoint: fn.entryPoint }),
+    ...(fn.workingDirectory && { workingDirectory: fn.workingDirectory }),
+  });
+  const poolSize = (fn: FunctionPlan, reserved = runtimes.get(fn.name)?.reservedConcurrency): number => {
+    const { counts, all } = config.ENVIRONMENTS_PER_FUNCTION;
+    const folder = fn.repository.split('/').pop()!;
+    const configured = counts[fn.name] ?? counts[fn.logicalId] ?? counts[folder] ?? all;
+    return reserved === undefined ? configured : Math.min(configured, reserved);
+  };
+  const poolOf = (address: string) => [...pools.values()].find((p) => p.byAddress(address));
+
+  /** An environment died: its invocation fails now, as Lambda reports a runtime that exited; a new one starts. */
+  function onExit(exit: EnvironmentExit): void {
+    for (const pool of pools.values()) {
+      const env = pool.environments.get(exit.id);
+      if (!env) continue;
+      const how = exit.oomKilled || exit.exitCode === 137 ? 'signal: killed' : `exit status ${exit.exitCode}`;
+      const error = { errorType: exit.oomKilled ? 'Runtime.OutOfMemory' : 'Runtime.ExitError', errorMessage: `Runtime exited with error: ${how}` };
+      const failed = runtimes.get(pool.name)?.workerExited(env.address, error) ?? 0;
+      if (state !== 'stopping') logger.warn({ function: pool.name, environment: env.name, ...error, failed }, 'an environment exited; starting another');
+      pool.exited(exit);
+    }
+  }
+
+  async function deploy(): Promise<LocalPlan> {
+    const template = readTemplate(config.STACK_TEMPLATE);
+    const problems = unsupportedParts(template);
+    if (problems.length > 0) throw new DeployError(`the template holds what the local run does not implement (nothing is ignored silently):\n  - ${problems.join('\n  - ')}`);
+    const identities = serviceIdentities(template, stack, (i) => `http://127.0.0.1:${functionUrlPort(i)}/`);
+    const references = referencesIntoLocalStack(template);
+    deployed = await deployToLocalStack({
+      cloudformation,
+      s3,
+      stackName: stack.name,
+      template: localStackTemplate(template, identities),
+      references,
+      templateUrlBase: config.FUNCTION_ENDPOINT_URL,
+      log: (line) => logger.info(line),
+    });
+    logger.info({ stack: stack.name, action: deployed.action, seconds: deployed.seconds, resources: deployed.resources.length }, `LocalStack's half of the stack: ${deployed.action}`);
+    const built = buildPlan({ template, stack, identities, localStackValues: deployed.values });
+    const lambdaSide = Object.values(template.Resources).filter(isServiceResource).length;
+    logger.info({ functions: built.functions.length, mappings: built.mappings.length, urls: built.urls.length, schedules: built.schedules.length, resources: lambdaSide }, 'the local Lambda service runs its half');
+    return built;
+  }
+
+  function wire(p: LocalPlan): void {
+    for (const [index, fn] of p.functions.entries()) {
+      if (index >= 100) throw new DeployError('more than 100 functions: the Runtime API ports 9100-9199 are all taken');
+      const runtime = new FunctionRuntime({
+        name: fn.name,
+        arn: fn.arn,
+        timeoutSeconds: fn.timeoutSeconds,
+        ...(fn.reservedConcurrency !== undefined && { reservedConcurrency: fn.reservedConcurrency }),
+        onTimeout: (worker, requestId) => {
+          logger.warn({ function: fn.name, requestId, worker }, `task timed out after ${fn.timeoutSeconds} seconds`);
+          const pool = poolOf(worker);
+          const env = pool?.byAddress(worker);
+          if (pool && env) void pool.replace(env.id).then(() => logger.info({ function: fn.name, environment: env.name }, 'replaced the timed-out environment'));
+          else logger.warn({ function: fn.name, worker }, 'the timed-out environment is not known; not replaced');
+        },
+      });
+      runtimes.set(fn.name, runtime);
+      pools.set(fn.name, new EnvironmentPool({ function: fn.name, environment: () => environmentRequest(fn, index), size: 0, client: proxy, logger }));
+    }
+    const byName = new Map(p.functions.map((f) => [f.name, f]));
+    const checkpoints = new DynamoCheckpointStore(dynamodb);
+    const pollers: Poller[] = [];
+    for (const mapping of p.mappings) {
+      const runtime = runtimes.get(mapping.function)!;
+      if (mapping.kind === 'sqs') pollers.push(new SqsPoller({ sqs, mapping, runtime, region: stack.region, logger }));
+      else pollers.push(new StreamPoller({ streams, mapping, runtime, functionArn: byName.get(mapping.function)!.arn, checkpoints, sendRecord, logger }));
+    }
+    for (const spec of p.asyncInvokes) {
+      const fn = byName.get(spec.function)!;
+      pollers.push(
+        new AsyncPoller({
+          sqs,
+          queue: () => asyncQueue(fn),
+          config: spec,
+          runtime: runtimes.get(spec.function)!,
+          functionArn: fn.arn,
+          sendRecord,
+          retryDelaySeconds: (attempt) => config.ASYNC_RETRY_DELAYS_SECONDS[Math.min(attempt, config.ASYNC_RETRY_DELAYS_SECONDS.length) - 1] ?? 60,
+          logger,
+        }),
+      );
+    }
+    for (const schedule of p.schedules) {
+      const fn = byName.get(schedule.function)!;
+      pollers.push(
+        new SchedulePoller({
+          schedule,
+          targetArn: fn.arn,
+          deliver: async (payload) => {
+            await enqueueEvent(sqs, await asyncQueue(fn), { requestId: randomUUID(), payload: payload.toString('base64'), attempts: 0, acceptedAt: Date.now() });
+          },
+          sendRecord,
+          checkpoints,
+          logger,
+        }),
+      );
+    }
+    workers = pollers.map((poller) => new EsmWorker(poller, { logger }));
+  }
+
+  const functionsHealth = () =>
+    Object.fromEntries(
+      [...runtimes].map(([name, r]) => {
+        const pool = pools.get(name);
+        return [
+          name,
+          {
+            environments: pool?.environments.size ?? 0,
+            wanted: pool?.wanted ?? 0,
+            idle: r.idleWorkers,
+            inFlight: r.inFlight,
+            queued: r.queued,
+            ...(r.reservedConcurrency !== undefined && { reservedConcurrency: r.reservedConcurrency }),
+            ...(r.initFailure && { initError: r.initFailure }),
+            ...(pool?.startError && { startError: pool.startError }),
+          },
+        ];
+      }),
+    );
+
+  const health = (): Record<string, unknown> => ({
+    status: state,
+    ...(failure && { error: failure }),
+    stack: stack.name,
+    ...(deployed && { localstack: { action: deployed.action, seconds: deployed.seconds, resources: deployed.resources.length } }),
+    functions: functionsHealth(),
+    eventSourceMappings: workers.map((w) => w.poller.name),
+    functionUrls: Object.fromEntries((plan?.urls ?? []).map((u, i) => [u.function, { url: u.url, authType: u.authType, signingProxy: `http://127.0.0.1:${signingProxyPort(i)}/` }])),
+    schedules: (plan?.schedules ?? []).map((s) => `${s.name}: ${s.expression} ${s.timezone} -> ${s.function}`),
+  });
+
+  const stackDescription = () => ({
+    name: stack.name,
+    region: stack.region,
+    accountId: stack.accountId,
+    status: state,
+    outputs: deployed?.outputs ?? {},
+    functions: (plan?.functions ?? []).map((f) => ({
+      logicalId: f.logicalId,
+      name: f.name,
+      arn: f.arn,
+      image: `${f.repository}:${config.IMAGE_TAG}`,
+      memoryMb: f.memoryMb,
+      timeoutSeconds: f.timeoutSeconds,
+      ...(f.command && { command: f.command }),
+    })),
+    mappings: (plan?.mappings ?? []).map((m) => ({ uuid: m.uuid, logicalId: m.logicalId, function: m.function, source: m.kind === 'sqs' ? m.queueArn : m.streamArn })),
+    urls: plan?.urls ?? [],
+    schedules: (plan?.schedules ?? []).map((s) => ({ name: s.name, arn: s.arn, function: s.function, expression: s.expression, timezone: s.timezone, input: s.input })),
+    resources: (deployed?.resources ?? []).map((r) => ({ ...r, owner: 'localstack' })).concat(
+      (plan ? Object.entries(readTemplate(config.STACK_TEMPLATE).Resources).filter(([, r]) => ownerOf(r.Type) === 'local-lambda') : []).map(([logicalId, r]) => ({ logicalId, type: r.Type, physicalId: '', owner: 'local-lambda' })),
+    ),
+  });
+
+  async function startServers(p: LocalPlan): Promise<void> {
+    const host = config.LAMBDA_API_HOST;
+    for (const [index, fn] of p.functions.entries()) {
+      servers.push(await startHttpServer(runtimeApiHandler(runtimes.get(fn.name)!, logger), runtimeApiPort(index), host, logger));
+    }
+    for (const [index, url] of p.urls.entries()) {
+      const port = functionUrlPort(index);
+      const handler = functionUrlHandler({ config: url, runtime: runtimes.get(url.function)!, region: stack.region, accountId: stack.accountId, logger, accepting: () => state === 'ok' });
+      servers.push(await startHttpServer(handler, port, host, logger));
+      // The browser's door: signs with the local credentials (any key, LocalStack's secret).
+      const signing = signingProxyHandler({ target: new URL(`http://127.0.0.1:${port}/`), region: stack.region, credentials: { accessKeyId: 'local-dashboard', secretAccessKey: LOCAL_SECRET_ACCESS_KEY } });
+      servers.push(await startHttpServer(signing, signingProxyPort(index), host, logger));
+    }
+  }
+
+  /** The Lambda API, up from the first second: /health says whether the stack is deployed. */
+  async function startLambdaApi(): Promise<void> {
+    servers.push(
+      await startHttpServer(
+        invokeApiHandler({
+          runtimes,
+          get functions() {
+            return plan?.functions ?? [];
+          },
+          get mappings() {
+            return plan?.mappings ?? [];
+          },
+          get urls() {
+            return plan?.urls ?? [];
+          },
+          functionArn: (name) => `arn:aws:lambda:${stack.region}:${stack.accountId}:function:${name}`,
+          environment: (fn) => environmentOf(fn, plan!.functions.indexOf(fn)),
+          imageUri: (fn) => `${fn.repository}:${config.IMAGE_TAG}`,
+          maxEventPayloadBytes: MAX_ASYNC_PAYLOAD_BYTES,
+          accepting: () => state === 'ok',
+          invokeEvent: async (runtime, payload) => {
+            const requestId = randomUUID();
+            const fn = plan!.functions.find((f) => f.name === runtime.name)!;
+            await enqueueEvent(sqs, await asyncQueue(fn), { requestId, payload: payload.toString('base64'), attempts: 0, acceptedAt: Date.now() });
+            return requestId;
+          },
+          onConcurrency: (name, reserved) => {
+            const fn = plan!.functions.find((f) => f.name === name)!;
+            void pools.get(name)!.resize(poolSize(fn, reserved));
+            logger.info({ function: name, reservedConcurrency: reserved ?? 'none' }, 'reserved concurrency changed');
+          },
+          ...(config.LOCAL_DEV_RELOAD && {
+            devReload: async (name: string) => {
+              const runtime = runtimes.get(name)!;
+              const fn = plan!.functions.find((f) => f.name === name)!;
+              const started = Date.now();
+              // What runs finishes on the old code; what waits runs on the new.
+              await runtime.hold(fn.timeoutSeconds * 1000);
+              try {
+                const restarted = await pools.get(name)!.replaceAll();
+                logger.info({ function: name, restarted, ms: Date.now() - started }, 'reloaded on the new bundle');
+                return { function: name, restarted };
+              } finally {
+                runtime.release();
+              }
+            },
+          }),
+          onInvoked: (name, result) =>
+            logger.info({ function: name, source: 'request-response', requestId: result.requestId, durationMs: result.durationMs, outcome: result.ok ? 'success' : result.kind }, 'invocation'),
+          health,
+          stack: stackDescription,
+          startedAt,
+        }),
+        config.LAMBDA_API_PORT,
+        config.LAMBDA_API_HOST,
+        logger,
+      ),
+    );
+  }
+
+  return {
+    health,
+    async start() {
+      await startLambdaApi();
+      try {
+        // A stack left by an earlier run of the service (a crash, a restart): its containers go first.
+        const leftovers = await proxy.list();
+        await Promise.all(leftovers.map((c) => proxy.remove(c.Id).catch(() => undefined)));
+        if (leftovers.length > 0) logger.info({ removed: leftovers.length }, 'removed the environments of an earlier run');
+        plan = await deploy();
+        wire(plan);
+        await startServers(plan);
+        proxy.watch(onExit);
+        await Promise.all(plan.functions.map((fn) => pools.get(fn.name)!.resize(poolSize(fn))));
+        for (const worker of workers) worker.start();
+        state = 'ok';
+        logger.info(
+          {
+            stack: stack.name,
+            lambdaApi: config.LAMBDA_API_PORT,
+            functions: Object.fromEntries(plan.functions.map((f, i) => [f.name, { image: `${f.repository}:${config.IMAGE_TAG}`, runtimeApi: runtimeApiPort(i) }])),
+            functionUrls: Object.fromEntries(plan.urls.map((u) => [u.function, u.url])),
+            eventSourceMappings: workers.map((w) => w.poller.name),
+          },
+          'local Lambda service ready',
+        );
+      } catch (error) {
+        state = 'failed';
+        failure = (error as Error).message;
+        logger.error({ err: failure }, 'the stack could not be deployed locally');
+        throw error;
+      }
+    },
+    async stop(reason) {
+      if (state === 'stopping') return;
+      state = 'stopping';
+      logger.info({ reason }, 'stopping: no new work; finishing the invocations in flight');
+      // Pollers stop receiving; what was not received stays in its queue or stream for the next start.
+      await Promise.race([Promise.all(workers.map((w) => w.stop())), sleep(config.SHUTDOWN_GRACE_MS)]);
+      proxy.stop();
+      await Promise.all([...pools.values()].map((p) => p.removeAll()));
+      for (const server of servers) {
+        server.closeAllConnections();
+        server.close();
+      }
+      logger.info('stopped');
+    },
+  };
+}

@@ -1,0 +1,64 @@
+// A function's URL, served over HTTP by the local Lambda service as Lambda serves a Function URL:
+// CORS preflights answered without invoking, AWS_IAM requests checked for a valid SigV4 signature
+// (403 otherwise), the request invoked as a payload-format-2.0 event, the answer mapped back.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { UrlPlan } from './template/plan';
+import type { FunctionRuntime } from './function-runtime';
+import { badGateway, fromUrlPayload, headerMap, preflight, toUrlEvent, urlIdOf, withCors, type UrlResponse } from './function-url';
+import { MAX_PAYLOAD_BYTES, readBody, remoteAddress } from './http-util';
+import { logInvocation, outcomeOf } from './event-sources/poller';
+import { verifySigned } from './sigv4';
+
+export interface UrlServerDeps {
+  config: UrlPlan;
+  runtime: FunctionRuntime;
+  region: string;
+  accountId: string;
+  logger: Logger;
+  /** False while shutting down. */
+  accepting: () => boolean;
+  now?: () => Date;
+}
+
+const json = (status: number, body: object): UrlResponse => ({ status, headers: [['content-type', 'application/json']], body: Buffer.from(JSON.stringify(body)) });
+
+function write(res: ServerResponse, r: UrlResponse, requestId?: string): void {
+  if (res.headersSent || res.destroyed) return;
+  const headers = [...r.headers, ['content-length', String(r.body.length)], ...(requestId ? [['x-amzn-requestid', requestId]] : [])].flat();
+  res.writeHead(r.status, headers);
+  res.end(r.body);
+}
+
+export function functionUrlHandler(deps: UrlServerDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const { config, runtime, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const urlId = urlIdOf(config.function);
+  return async (req, res) => {
+    const method = req.method ?? 'GET';
+    // Every header as sent, the cookie included: the signature covers what the client signed.
+    const headers = headerMap(req.rawHeaders);
+    if (!deps.accepting()) return write(res, json(503, { Message: 'Service Unavailable: the local Lambda service is stopping' }));
+    const body = await readBody(req);
+    if (body === 'too-large') return write(res, json(413, { Message: `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation` }));
+    const cors = config.cors;
+    const pre = preflight(cors, method, headers);
+    if (pre) return write(res, pre);
+    let caller: { accessKeyId: string; accountId: string } | undefined;
+    if (config.authType === 'AWS_IAM') {
+      const verdict = await verifySigned({ method, url: req.url ?? '/', headers, body }, deps.region, now());
+      if (!verdict.ok) return write(res, withCors(cors, headers.origin, json(403, { Message: verdict.message })));
+      caller = { accessKeyId: verdict.accessKeyId, accountId: deps.accountId };
+    }
+    const requestId = randomUUID();
+    const event = toUrlEvent(
+      { method, url: req.url ?? '/', rawHeaders: req.rawHeaders, body, sourceIp: remoteAddress(req) },
+      { requestId, accountId: deps.accountId, urlId, region: deps.region, now: now(), ...(caller && { caller }) },
+    );
+    const result = await runtime.invoke({ payload: Buffer.from(JSON.stringify(event)), requestId });
+    logInvocation(logger, { function: config.function, source: 'function-url', requestId: result.requestId, durationMs: result.durationMs, outcome: outcomeOf(result), method, path: event.rawPath });
+    const answer = result.ok && result.payload.length <= MAX_PAYLOAD_BYTES ? fromUrlPayload(result.payload) : badGateway();
+    write(res, withCors(cors, headers.origin, answer), result.requestId);
+  };
+}
