@@ -112,6 +112,10 @@ invoke: node_modules ## Invoke one function of the running stack: FUNCTION=name 
 outputs: node_modules ## What the running stack is called: its outputs (bucket, table, function names), functions and what to try
 	@npx tsx scripts/stack-summary.ts
 
+.PHONY: output
+output: node_modules ## One output of the running stack, for the shell: make -s output NAME=UploadsBucketName
+	@npx tsx scripts/stack-output.ts "$(NAME)"
+
 # awslocal when installed, else the AWS CLI pointed at LocalStack.
 AWSLOCAL := $(shell command -v awslocal >/dev/null 2>&1 && echo awslocal || echo "aws --endpoint-url http://127.0.0.1:4566")
 

@@ -48,7 +48,8 @@ describeWithDocker('make dev: edit, save, the next event runs the new code', () 
   it('changes the notification subject in about a second after the save', async () => {
     const before = `images/dev-${Date.now()}-before.png`;
     await probe.put(before, 'x', 'image/png');
-    expect((await subjectOf(before)).Subject).toBe(`New upload: s3://${probe.uploads}/${before}`);
+    // SNS subjects are at most 100 characters (notify shortens longer ones): the start says it all.
+    expect((await subjectOf(before)).Subject).toMatch(/^New upload: s3:\/\//);
 
     const saved = Date.now();
     writeFileSync(SOURCE, original.replace(ORIGINAL_SUBJECT, NEW_SUBJECT));
@@ -58,7 +59,7 @@ describeWithDocker('make dev: edit, save, the next event runs the new code', () 
 
     const after = `images/dev-${Date.now()}-after.png`;
     await probe.put(after, 'x', 'image/png');
-    expect((await subjectOf(after)).Subject).toBe(`Fresh upload: s3://${probe.uploads}/${after}`);
+    expect((await subjectOf(after)).Subject).toMatch(/^Fresh upload: s3:\/\//);
     expect(reloadedMs).toBeLessThan(10_000);
   });
 });

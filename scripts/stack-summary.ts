@@ -6,7 +6,12 @@ import { functionOf, output, readStack, type StackView } from '../toolkit/stack'
 
 async function main(): Promise<void> {
   const view: StackView = await readStack();
-  const health = (await (await fetch(`${LAMBDA_API_URL}/health`)).json()) as { localstack?: { action: string; seconds: number; resources: number }; eventSourceMappings: string[]; schedules: string[] };
+  const health = (await (await fetch(`${LAMBDA_API_URL}/health`)).json()) as {
+    localstack?: { action: string; seconds: number; resources: number };
+    eventSourceMappings: string[];
+    schedules: string[];
+    functions: Record<string, { initError?: { errorType: string; errorMessage: string }; startError?: string }>;
+  };
   const served = view.resources.filter((r) => r.owner === 'local-lambda');
   const ls = health.localstack;
   console.log(`\nThe stack ${view.name} is up.`);
@@ -14,6 +19,10 @@ async function main(): Promise<void> {
   console.log(`  the local Lambda service: ${served.length} resources: ${view.functions.length} functions, ${health.eventSourceMappings.length} event source mappings and Event queues, ${view.urls.length} Function URL${view.urls.length === 1 ? '' : 's'}, ${health.schedules.length} schedule${health.schedules.length === 1 ? '' : 's'}`);
   for (const fn of view.functions) console.log(`    ${fn.image.padEnd(36)} ${fn.name}  (${fn.memoryMb} MB, ${fn.timeoutSeconds} s)`);
   for (const s of health.schedules) console.log(`    schedule ${s}`);
+  for (const [name, f] of Object.entries(health.functions)) {
+    if (f.initError) console.log(`  WARNING ${name} fails its init: ${f.initError.errorType}: ${f.initError.errorMessage} (make logs FUNCTION=${name})`);
+    if (f.startError) console.log(`  WARNING ${name} has no environment: ${f.startError}`);
+  }
   console.log('  outputs (also: awslocal cloudformation describe-stacks):');
   for (const [key, value] of Object.entries(view.outputs).sort()) console.log(`    ${key.padEnd(30)} ${value}`);
   const uploads = output(view, 'UploadsBucketName');

@@ -151,8 +151,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const ready = async (): Promise<void> => {
     const outcome = await eventually(
       async () => {
-        const health = (await (await fetch(`${url()}/health`)).json()) as { status: string; error?: string; functions: Record<string, { idle: number; wanted: number }> };
+        const health = (await (await fetch(`${url()}/health`)).json()) as { status: string; error?: string; functions: Record<string, { idle: number; wanted: number; initError?: { errorMessage: string } }> };
         if (health.status === 'failed') return { failed: health.error ?? 'no reason given' };
+        // A function that cannot even initialise never becomes ready: say why at once.
+        const broken = Object.entries(health.functions).filter(([, f]) => f.initError);
+        if (broken.length > 0) return { failed: broken.map(([name, f]) => `${name} fails its init: ${f.initError!.errorMessage}`).join('; ') };
         if (health.status !== 'ok') return undefined;
         return Object.values(health.functions).every((f) => f.idle >= f.wanted) ? { failed: undefined } : undefined;
       },
