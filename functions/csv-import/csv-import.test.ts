@@ -1,7 +1,5 @@
 import { existsSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { MemoryObjectStore } from '#shared/memory-object-store';
 import { silentLogger } from '#shared/logger';
 import { MemoryProcessingLog } from '#shared/processing-log';
@@ -85,14 +83,12 @@ describe('csv-import core: importCsv', () => {
     await expect(importCsv(csv('name,age\nAda,36\n'), people, writer, new MemoryReportSink(), limits)).rejects.toThrow('the header has no "id" column (data set people; found: name, age)');
   });
 
-  /** Yields `head`, then `count` chunks of `chunk`, then `tail`, sampling memory as the parser pulls them. */
+  /** Yields `head`, then `count` chunks of `chunk`, then `tail`, counting what the parser pulls. */
   function hostile(head: string, chunk: string, count: number, tail: string) {
-    const memory = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
-    const probe = { before: memory(), peak: 0, pulled: 0 };
+    const probe = { pulled: 0 };
     async function* chunks() {
       yield head;
       for (let i = 0; i < count; i++) {
-        probe.peak = Math.max(probe.peak, memory() - probe.before);
         probe.pulled += chunk.length;
         yield chunk;
       }
@@ -111,46 +107,10 @@ describe('csv-import core: importCsv', () => {
     await expect(importCsv(stream, people, writer, new MemoryReportSink(), limits)).rejects.toThrow(
       /^the CSV record starting at line 2 is longer than 1048576 bytes \(MAX_RECORD_BYTES\), an unclosed quote perhaps; the import stopped there after 0 rows$/,
     );
-    console.log(`hostile CSV stopped after reading ${(probe.pulled / 1048576).toFixed(1)} MB; memory growth at most ${(probe.peak / 1048576).toFixed(1)} MB`);
-    // It stops soon after the bound, not at the end of the file, and holds little more than the bound.
+    // It stops soon after the bound, not at the end of the file (what it holds meanwhile is measured
+    // where memory is measured: the csv-import-files suite's cgroup peak, make bench's peak RSS).
     expect(probe.pulled).toBeLessThan(8 * 1024 * 1024);
-    expect(probe.peak).toBeLessThan(32 * 1024 * 1024);
   });
-
-  it('keeps memory flat: 1,000,000 rows grow the heap by less than 64 MB', async () => {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as () => void;
-    const ROWS = 1_000_000;
-    function* lines() {
-      yield 'id,name,age,active\n';
-      for (let i = 0; i < ROWS; i += 1000) {
-        let chunk = '';
-        for (let j = i; j < i + 1000; j++) chunk += `${j},person number ${j} with a reasonably long name,${j % 90},${j % 2 === 0}\n`;
-        yield chunk;
-      }
-    }
-    let written = 0;
-    let peak = 0;
-    gc();
-    const before = process.memoryUsage().heapUsed;
-    const writer = new BatchWriter(
-      async (items) => {
-        written += items.length;
-        if (written % 100_000 === 0) {
-          gc();
-          peak = Math.max(peak, process.memoryUsage().heapUsed - before);
-        }
-        return [];
-      },
-      { keyOf: (i) => String(i.id) },
-    );
-
-    const summary = await importCsv(Readable.from(lines()), people, writer, new MemoryReportSink(), limits);
-
-    expect(summary).toEqual({ rowsRead: ROWS, rowsWritten: ROWS, rowsSkipped: 0, rowsRejected: 0 });
-    console.log(`1M-row import: peak heap growth ${(peak / 1048576).toFixed(1)} MB`);
-    expect(peak).toBeLessThan(64 * 1024 * 1024);
-  }, 120_000);
 });
 
 describe('csv-import core: if-newer upserts', () => {
