@@ -3,7 +3,10 @@
 // (Lambda rejects image indexes). The ECR calls go through the real AWS SDK to a stand-in ECR on
 // 127.0.0.1 that records them, whose authorization token leads Docker to the same local registry.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { functionEnvironment } from '../local-lambda/function-environment';
 import { offlinePlan, planFunction } from '../toolkit/template-plan';
@@ -22,9 +25,12 @@ const INDEX_TYPES = ['application/vnd.docker.distribution.manifest.list.v2+json'
  * Runs scripts/push/main.ts as `make push` does, with only the given AWS settings. Asynchronously:
  * the stand-in ECR answers from this very process.
  */
+/** Where the suite's pushes are recorded: never the checkout's infra/pushed-images.json (make synth reads it). */
+const RECORD = join(mkdtempSync(join(tmpdir(), 'pushed-')), 'pushed-images.json');
+
 function push(env: Record<string, string>): Promise<{ status: number | null; out: string; err: string }> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|REGISTRY$|ECR_ENDPOINT_URL$)/.test(k)));
-  const child = spawn('npx', ['tsx', 'scripts/push/main.ts'], { cwd: ROOT, env: { ...clean, ALLOW_DIRTY: '1', FUNCTION, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('npx', ['tsx', 'scripts/push/main.ts'], { cwd: ROOT, env: { ...clean, ALLOW_DIRTY: '1', FUNCTION, PUSHED_IMAGES_FILE: RECORD, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));

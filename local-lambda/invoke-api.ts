@@ -113,7 +113,7 @@ export function invokeApiHandler(deps: InvokeApiDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let url: URL;
     try {
-      url = new URL(req.url ?? '/', 'http://bridge');
+      url = new URL(req.url ?? '/', 'http://local-lambda');
       decodeURIComponent(url.pathname);
     } catch {
       return awsError(res, 400, 'InvalidParameterValueException', 'The request path is not valid');

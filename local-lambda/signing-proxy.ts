@@ -2,7 +2,7 @@
 // request with SigV4 and forwards it, so the URL itself never opens to the internet. The local
 // Lambda service runs one per URL (make up prints it); against AWS, run it yourself with your
 // credentials and the deployed URL:
-//   npx tsx bridge/signing-proxy.ts https://<id>.lambda-url.<region>.on.aws/ [port]
+//   npx tsx local-lambda/signing-proxy.ts https://<id>.lambda-url.<region>.on.aws/ [port]
 // It answers only to 127.0.0.1/localhost (a web page cannot reach it through DNS rebinding), and
 // only same-origin writes (another site cannot make your browser post through it).
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -85,7 +85,7 @@ export const regionOfUrl = (url: URL): string | undefined => /\.lambda-url\.([a-
 async function main(): Promise<void> {
   const [raw, portArg = '9080'] = process.argv.slice(2);
   if (!raw) {
-    console.error('usage: npx tsx bridge/signing-proxy.ts <function-url> [port]  (credentials: your AWS profile or environment)');
+    console.error('usage: npx tsx local-lambda/signing-proxy.ts <function-url> [port]  (credentials: your AWS profile or environment)');
     process.exit(2);
   }
   const target = new URL(raw);

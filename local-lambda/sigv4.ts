@@ -1,7 +1,7 @@
 // SigV4 for Function URLs with AWS_IAM auth, both ways, with the SDK's own signer (@smithy/signature-v4):
 // - verify: the local Lambda service recomputes the signature of a request from the headers it
 //   names as signed, as Lambda does, and refuses an unsigned, stale or mis-signed request;
-// - sign: the signing proxy (bridge/signing-proxy.ts) signs what a browser sends.
+// - sign: the signing proxy (local-lambda/signing-proxy.ts) signs what a browser sends.
 // Locally any access key is accepted with LocalStack's secret, `test`.
 import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
 import { HttpRequest } from '@smithy/protocol-http';

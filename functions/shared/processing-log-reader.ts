@@ -5,7 +5,7 @@ import { QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { MemoryProcessingLog, ProcessingLogItem } from './processing-log';
 
-/** The index that lists the log by time (stack/stack.ts declares it on the table). */
+/** The index that lists the log by time (infra/pipelines-stack.ts declares it on the table). */
 export const BY_DAY_INDEX = 'by-day';
 
 const DAY_MS = 86_400_000;
