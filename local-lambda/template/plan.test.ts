@@ -85,4 +85,18 @@ describe('the template, split between LocalStack and the local Lambda service', 
     expect(repositoryOf('localhost:5000/team/fn:v1', 'x')).toBe('team/fn');
     expect(() => repositoryOf('not an image', 'Resources.F.Properties.Code.ImageUri')).toThrow('Resources.F.Properties.Code.ImageUri: "not an image" does not name an image repository');
   });
+
+  it("refuses what Lambda refuses: settings outside its ranges, a variable it reserves", () => {
+    const identities = serviceIdentities(template, stack, urlOf);
+    const values = new Map(referencesIntoLocalStack(template).map((r) => [referenceKey(r), r.attribute === 'Arn' ? `arn:aws:sqs:us-east-1:000000000000:${r.id}` : `${r.id}`]));
+    const fn = logicalIdOf('AWS::Lambda::Function', 'Notify');
+    const broken = (change: (p: Record<string, any>) => void) => {
+      const t = structuredClone(template);
+      change(t.Resources[fn]!.Properties!);
+      return () => buildPlan({ template: t, stack, identities, localStackValues: values });
+    };
+    expect(broken((p) => (p.MemorySize = 64))).toThrow(`Resources.${fn}.Properties: MemorySize 64 is outside Lambda's 128-10240`);
+    expect(broken((p) => (p.Timeout = 901))).toThrow(`Resources.${fn}.Properties: Timeout 901 is outside Lambda's 1-900`);
+    expect(broken((p) => (p.Environment.Variables.AWS_REGION = 'eu-west-1'))).toThrow(`Resources.${fn}.Properties.Environment.Variables.AWS_REGION: Lambda reserves this variable`);
+  });
 });

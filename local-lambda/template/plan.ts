@@ -175,6 +175,19 @@ export function resolveContext({ template, stack, identities, localStackValues }
 }
 
 const num = (v: unknown, fallback: number): number => (v === undefined ? fallback : Number(v));
+
+/** Lambda's ranges for a function's settings: what CloudFormation would refuse on AWS is refused here. */
+function inRange(value: number, min: number, max: number, at: string, what: string): number {
+  if (!Number.isInteger(value) || value < min || value > max) throw new TemplateError(`${at}: ${what} ${value} is outside Lambda's ${min}-${max}`);
+  return value;
+}
+
+/** Variables Lambda sets itself: a function may not set them (Lambda refuses the function). */
+const RESERVED_VARIABLES = new Set([
+  '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR',
+]);
 const bool = (v: unknown, fallback: boolean): boolean => (v === undefined ? fallback : v === true || v === 'true');
 
 /** `<registry>/<repository>@sha256:...` or `:<tag>` -> `<repository>`. */
@@ -215,6 +228,9 @@ export function buildPlan(inputs: PlanInputs): LocalPlan {
     const image = p.ImageConfig ?? {};
     const logging = p.LoggingConfig ?? {};
     const arch = String([p.Architectures ?? ['x86_64']].flat()[0]);
+    for (const variable of Object.keys((p.Environment?.Variables ?? {}) as object)) {
+      if (RESERVED_VARIABLES.has(variable)) throw new TemplateError(`${at}.Environment.Variables.${variable}: Lambda reserves this variable; a function may not set it`);
+    }
     functions.push({
       logicalId: id,
       name,
@@ -223,13 +239,13 @@ export function buildPlan(inputs: PlanInputs): LocalPlan {
       ...(image.Command && { command: resolveValue(image.Command, ctx, `${at}.ImageConfig.Command`) as string[] }),
       ...(image.EntryPoint && { entryPoint: resolveValue(image.EntryPoint, ctx, `${at}.ImageConfig.EntryPoint`) as string[] }),
       ...(image.WorkingDirectory && { workingDirectory: resolveString(image.WorkingDirectory, ctx, `${at}.ImageConfig.WorkingDirectory`) }),
-      memoryMb: num(p.MemorySize, LAMBDA_DEFAULTS.memoryMb),
-      timeoutSeconds: num(p.Timeout, LAMBDA_DEFAULTS.timeoutSeconds),
+      memoryMb: inRange(num(p.MemorySize, LAMBDA_DEFAULTS.memoryMb), 128, 10_240, at, 'MemorySize'),
+      timeoutSeconds: inRange(num(p.Timeout, LAMBDA_DEFAULTS.timeoutSeconds), 1, 900, at, 'Timeout'),
       architecture: arch === 'arm64' ? 'arm64' : 'x86_64',
-      ephemeralStorageMb: num(p.EphemeralStorage?.Size, LAMBDA_DEFAULTS.ephemeralStorageMb),
+      ephemeralStorageMb: inRange(num(p.EphemeralStorage?.Size, LAMBDA_DEFAULTS.ephemeralStorageMb), 512, 10_240, at, 'EphemeralStorage.Size'),
       environment: Object.fromEntries(Object.entries((p.Environment?.Variables ?? {}) as Record<string, unknown>).map(([k, v]) => [k, resolveString(v, ctx, `${at}.Environment.Variables.${k}`)])),
       roleArn: p.Role === undefined ? '' : resolveString(p.Role, ctx, `${at}.Role`),
-      ...(p.ReservedConcurrentExecutions !== undefined && { reservedConcurrency: Number(p.ReservedConcurrentExecutions) }),
+      ...(p.ReservedConcurrentExecutions !== undefined && { reservedConcurrency: inRange(Number(p.ReservedConcurrentExecutions), 0, 1_000_000, at, 'ReservedConcurrentExecutions') }),
       logGroup: logging.LogGroup === undefined ? `/aws/lambda/${name}` : resolveString(logging.LogGroup, ctx, `${at}.LoggingConfig.LogGroup`),
       logFormat: logging.LogFormat === 'JSON' ? 'JSON' : 'Text',
       ...(logging.ApplicationLogLevel && { applicationLogLevel: String(logging.ApplicationLogLevel) }),
