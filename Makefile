@@ -130,12 +130,14 @@ demo: node_modules ## Upload the sample photo and CSVs (one per data set), then 
 	DEMO_ID=$$id npx tsx scripts/demo.ts
 
 .PHONY: down
-down: ## Stop and remove the local stack: the function containers (the service removes them as it stops), the service, LocalStack
+down: ## Stop and remove the local stack: the function environments (the service removes them as it stops), the service, LocalStack
 	@scripts/preflight.sh engine
 	@$(COMPOSE) stop --timeout 30 local-lambda 2>/dev/null || true
-	@# What a killed service could not remove: its function containers, found by their stack label.
-	@ids=$$(docker ps -aq --filter label=lambda-pipelines.stack=$(COMPOSE_PROJECT_NAME)); [ -z "$$ids" ] || docker rm -f $$ids >/dev/null
+	@# What a killed service could not remove: its function containers, found by their labels.
+	@ids=$$(docker ps -aq --filter label=lambda-pipelines.stack=$(COMPOSE_PROJECT_NAME) --filter label=lambda-pipelines.function); [ -z "$$ids" ] || docker rm -f $$ids >/dev/null
 	$(COMPOSE) down --remove-orphans --timeout 20
+	@# Their networks (the stack's containers are gone now); their /tmp volumes the proxy cleans at its next start.
+	@nets=$$(docker network ls -q --filter label=lambda-pipelines.stack=$(COMPOSE_PROJECT_NAME)); [ -z "$$nets" ] || docker network rm $$nets >/dev/null
 
 .PHONY: logs
 logs: ## Follow the logs: FUNCTION=name (its environments' output), or the local Lambda service and LocalStack
@@ -144,7 +146,7 @@ logs: ## Follow the logs: FUNCTION=name (its environments' output), or the local
 .PHONY: ps
 ps: ## Show the stack's containers and their health, the function containers too
 	@$(COMPOSE) ps
-	@docker ps --filter label=lambda-pipelines.stack=$(COMPOSE_PROJECT_NAME) --format 'table {{.Names}}\t{{.Status}}\t{{.Image}}'
+	@docker ps --filter label=lambda-pipelines.stack=$(COMPOSE_PROJECT_NAME) --filter label=lambda-pipelines.function --format 'table {{.Names}}\t{{.Status}}\t{{.Image}}'
 
 .PHONY: clean
 clean: ## Remove build output, caches and test reports

@@ -7,6 +7,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import sharp from 'sharp';
 import { destroyClients, localClients } from '../toolkit/clients';
+import { COMPOSE_PROJECT } from '../toolkit/labels';
 import { output, readStack, type StackView } from '../toolkit/stack';
 import { describeWithDocker, eventually } from './support/docker';
 import { make, ROOT, stackWasUp } from './support/make';
@@ -37,10 +38,12 @@ describeWithDocker('make up, then awslocal s3 cp', () => {
     if (!leaveRunning) make('down');
   }, 120_000);
 
-  it('make up names what it created and the bucket to copy to', () => {
+  it('make up names what it created and the bucket to copy to, and starts no function environment', () => {
     expect(printed).toContain(`awslocal s3 cp samples/photo.jpg s3://${output(view, 'UploadsBucketName')}/images/photo.jpg`);
     expect(printed).toMatch(/LocalStack's CloudFormation: \d+ resources, (created|updated|unchanged)/);
     expect(printed).toMatch(/the local Lambda service: \d+ resources: 6 functions/);
+    // Environments on demand: none before the first event (a stack left up from before may have some).
+    if (!leaveRunning) expect(execFileSync('docker', ['ps', '-q', '--filter', `label=lambda-pipelines.stack=${COMPOSE_PROJECT}`, '--filter', 'label=lambda-pipelines.function'], { encoding: 'utf8' }).trim()).toBe('');
   });
 
   it('the photo becomes upright thumbnails at 128, 512 and 1024 px, logged PROCESSED, and is announced on SNS', async () => {

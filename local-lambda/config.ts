@@ -1,5 +1,6 @@
 // The local Lambda service's settings, from its environment, validated once at start with a
 // message naming the variable.
+import { availableParallelism, totalmem } from 'node:os';
 import { z } from 'zod';
 import { loadConfig } from '#shared/config';
 import { LAMBDA_API_PORT } from './ports';
@@ -10,24 +11,12 @@ const seconds = (name: string) =>
     .transform((s) => s.split(',').map((p) => Number(p.trim())))
     .refine((d) => d.length > 0 && d.every((n) => Number.isInteger(n) && n >= 0 && n <= 900), `${name} must be comma-separated whole seconds (0-900)`);
 
-/** `2` (every function) or `thumbnail=2,notify=1` (by image folder, function name or logical id; others 1). */
-const environmentCounts = z
-  .string()
-  .transform((raw, ctx) => {
-    const counts: Record<string, number> = {};
-    let all = 1;
-    for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
-      const [name, value] = part.includes('=') ? (part.split('=', 2) as [string, string]) : ['', part];
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < 0 || n > 64) {
-        ctx.addIssue({ code: 'custom', message: `"${part}": a count is a whole number from 0 to 64` });
-        return z.NEVER;
-      }
-      if (name) counts[name] = n;
-      else all = n;
-    }
-    return { all, counts };
-  });
+/**
+ * The account's concurrency, sized for this machine: AWS's default is 1,000 per region; here four
+ * per core, and no more than the memory holds at 512 MB each (a burst must not swap the machine).
+ */
+export const defaultAccountConcurrency = (cores = availableParallelism(), memoryBytes = totalmem()): number =>
+  Math.max(2, Math.min(cores * 4, Math.floor(memoryBytes / (512 * 1024 * 1024))));
 
 export const serviceConfigSchema = z.object({
   /** The synthesized template to deploy and run (cdk.out/<stack>.template.json). */
@@ -45,8 +34,12 @@ export const serviceConfigSchema = z.object({
   FUNCTION_ENDPOINT_URL: z.url().default('http://localstack:4566'),
   /** How a browser on the developer's machine reaches the same LocalStack (presigned URLs). */
   PUBLIC_ENDPOINT_URL: z.url().default('http://127.0.0.1:4566'),
-  /** Environments kept per function: `1`, or `thumbnail=2,notify=1`. */
-  ENVIRONMENTS_PER_FUNCTION: environmentCounts.default({ all: 1, counts: {} }),
+  /** The account's concurrent executions (AWS: 1,000); reservations come out of it. */
+  ACCOUNT_CONCURRENCY: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(2, 'must be at least 2').max(10_000).default(defaultAccountConcurrency())),
+  /** An environment idle this long is removed (AWS keeps them for minutes, unpredictably; suites: seconds). */
+  IDLE_ENVIRONMENT_SECONDS: z.coerce.number().positive().max(86_400).default(300),
+  /** Lambda's limit on an on-demand init: 10 s (then the init is retried inside the invocation). */
+  INIT_TIMEOUT_SECONDS: z.coerce.number().positive().max(900).default(10),
   /** The tag of the function images built locally (`make build` tags `latest`). */
   IMAGE_TAG: z.string().regex(/^[\w][\w.-]{0,127}$/).default('latest'),
   /** Delays before the retries of a failed Event invocation (AWS waits about 1 and 2 minutes). */

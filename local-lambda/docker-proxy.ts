@@ -1,20 +1,38 @@
 // The only door from the local Lambda service to Docker. The service runs as a non-root user on a
-// read-only root and never sees the Docker socket; this small process (root, with the socket) answers
-// five requests, and only about this stack's function containers (label lambda-pipelines.stack):
-//   GET    /containers/json   the stack's function containers (id, name, function, address)
-//   GET    /events            their start, die and oom events, as a stream
-//   POST   /environments      a new environment of a function: the proxy builds the container itself
-//                             (container-spec.ts) from the function's settings, starts it, answers
-//                             {id, name, address}
-//   DELETE /containers/{id}   removes one of them (a timed-out or idle environment)
-//   GET    /health
+// read-only root and never sees the Docker socket; this small process (root, with the socket, and
+// CAP_SYS_ADMIN for the loop devices behind /tmp) answers these requests, and only about this
+// stack's function containers (label lambda-pipelines.stack):
+//   GET    /containers/json             the stack's function containers (id, name, function, address)
+//   GET    /events                      their start, die and oom events, as a stream
+//   POST   /environments                a new environment of a function: the proxy builds it itself
+//                                       (container-spec.ts): its own network (environment-network.ts),
+//                                       its /tmp (environment-storage.ts), its container; answers
+//                                       {id, name, address}
+//   DELETE /containers/{id}             removes one of them with its network and /tmp
+//   GET    /containers/{id}/logs        its output, as a stream (Docker's multiplexed format)
+//   GET    /containers/{id}/stats       its memory now and at its peak, in bytes
+//   POST   /containers/{id}/invoke-phase   its init is over: CPU down to the function's share
+//   GET    /health                      how /tmp is made here, and the machine's cores
 // Everything else is refused with 403.
-//   DOCKER_SOCKET=/var/run/docker.sock STACK_ID=lambda-pipelines FUNCTION_NETWORK=... PORT=2375 node docker-proxy.mjs
+//   DOCKER_SOCKET=/var/run/docker.sock STACK_ID=lambda-pipelines PORT=2375 node docker-proxy.mjs
 import { randomBytes } from 'node:crypto';
-import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import { containerSpec, FUNCTION_IMAGE_LABEL, FUNCTION_LABEL, parseEnvironmentRequest, STACK_LABEL, type ProxyConfig } from './container-spec';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { availableParallelism } from 'node:os';
+import { containerSpec, FUNCTION_IMAGE_LABEL, FUNCTION_LABEL, invokeVcpus, nanoCpus, NETWORK_LABEL, parseEnvironmentRequest, SCRATCH_LABEL, STACK_LABEL, type ProxyConfig } from './container-spec';
+import { DockerApi } from './docker-api';
+import { EnvironmentNetworks } from './environment-network';
+import { ScratchVolumes } from './environment-storage';
 
-type Route = { kind: 'list' } | { kind: 'events' } | { kind: 'create' } | { kind: 'remove'; id: string } | { kind: 'health' } | { kind: 'refused'; reason: string };
+type Route =
+  | { kind: 'list' }
+  | { kind: 'events' }
+  | { kind: 'create' }
+  | { kind: 'remove'; id: string }
+  | { kind: 'logs'; id: string }
+  | { kind: 'stats'; id: string }
+  | { kind: 'invoke-phase'; id: string }
+  | { kind: 'health' }
+  | { kind: 'refused'; reason: string };
 
 /** Which of the allowed requests this is, if any. Pure. */
 export function route(method: string, url: string): Route {
@@ -24,34 +42,20 @@ export function route(method: string, url: string): Route {
   if (method === 'GET' && path === '/events') return { kind: 'events' };
   if (method === 'GET' && path === '/health') return { kind: 'health' };
   if (method === 'POST' && path === '/environments') return { kind: 'create' };
-  const remove = /^\/containers\/([a-f0-9]{12,64})$/.exec(path);
-  if (method === 'DELETE' && remove) return { kind: 'remove', id: remove[1]! };
+  const container = /^\/containers\/([a-f0-9]{12,64})(\/logs|\/stats|\/invoke-phase)?$/.exec(path);
+  if (container) {
+    const id = container[1]!;
+    if (method === 'DELETE' && !container[2]) return { kind: 'remove', id };
+    if (method === 'GET' && container[2] === '/logs') return { kind: 'logs', id };
+    if (method === 'GET' && container[2] === '/stats') return { kind: 'stats', id };
+    if (method === 'POST' && container[2] === '/invoke-phase') return { kind: 'invoke-phase', id };
+  }
   return { kind: 'refused', reason: `${method} ${path} is not allowed by the local Lambda service's Docker proxy` };
 }
 
 /** The Docker API filter that keeps a request to this stack's function containers. */
 export const stackFilters = (stackId: string, extra: Record<string, string[]> = {}) =>
   encodeURIComponent(JSON.stringify({ label: [`${STACK_LABEL}=${stackId}`, FUNCTION_LABEL], ...extra }));
-
-function docker(config: ProxyConfig, method: string, path: string, body?: unknown): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = request({ socketPath: config.socketPath, method, path, headers: { Host: 'docker', ...(data && { 'Content-Type': 'application/json', 'Content-Length': String(data.length) }) } }, resolve);
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-
-async function readJson(res: IncomingMessage): Promise<any> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of res) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  try {
-    return JSON.parse(text || 'null');
-  } catch {
-    return { message: text };
-  }
-}
 
 async function readBody(req: IncomingMessage, limit = 256 * 1024): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -71,79 +75,146 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** Only what the service needs of a container: no environment, mounts or image details. */
-const summary = (c: Record<string, any>, network: string) => ({
+const summary = (c: Record<string, any>) => ({
   Id: c.Id,
   Names: c.Names,
   Labels: { [FUNCTION_LABEL]: c.Labels?.[FUNCTION_LABEL] },
   State: c.State,
-  Address: c.NetworkSettings?.Networks?.[network]?.IPAddress ?? '',
+  Address: c.NetworkSettings?.Networks?.[c.Labels?.[NETWORK_LABEL]]?.IPAddress ?? '',
 });
 
-async function isStackContainer(config: ProxyConfig, id: string): Promise<boolean> {
-  const inspect = await docker(config, 'GET', `/containers/${id}/json`);
-  const container = (await readJson(inspect)) as { Config?: { Labels?: Record<string, string> } } | null;
-  const labels = container?.Config?.Labels ?? {};
-  return inspect.statusCode === 200 && labels[STACK_LABEL] === config.stackId && Boolean(labels[FUNCTION_LABEL]);
-}
+/** Docker's architecture names for Lambda's. */
+const DOCKER_ARCH: Record<string, string> = { x86_64: 'amd64', arm64: 'arm64' };
 
-export async function handle(config: ProxyConfig, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const r = route(req.method ?? 'GET', req.url ?? '/');
-  switch (r.kind) {
-    case 'refused':
-      return reply(res, 403, { message: r.reason });
-    case 'health':
-      return reply(res, 200, { status: 'ok', stack: config.stackId });
-    case 'list': {
-      const out = await docker(config, 'GET', `/containers/json?all=1&filters=${stackFilters(config.stackId)}`);
-      const list = (await readJson(out)) as Array<Record<string, any>>;
-      return reply(res, out.statusCode ?? 500, Array.isArray(list) ? list.map((c) => summary(c, config.functionNetwork)) : list);
-    }
-    case 'events': {
-      const filters = stackFilters(config.stackId, { type: ['container'], event: ['start', 'die', 'oom'] });
-      const out = await docker(config, 'GET', `/events?filters=${filters}`);
-      res.writeHead(out.statusCode ?? 500, { 'Content-Type': 'application/json' });
-      out.pipe(res);
-      req.on('close', () => out.destroy());
-      return;
-    }
-    case 'create': {
-      let environment;
-      try {
-        environment = parseEnvironmentRequest(await readBody(req));
-      } catch (error) {
-        return reply(res, 400, { message: (error as Error).message });
+export class DockerProxy {
+  readonly docker: DockerApi;
+  readonly networks: EnvironmentNetworks;
+  readonly scratch: ScratchVolumes;
+  /** Why /tmp is a tmpfs here (undefined: a volume of the ephemeral storage size). */
+  scratchUnavailable: string | undefined = 'not probed yet';
+  readonly cores: number;
+
+  constructor(readonly config: ProxyConfig) {
+    this.docker = new DockerApi(config.socketPath);
+    this.networks = new EnvironmentNetworks({ docker: this.docker, stackId: config.stackId, pool: config.subnetPool, labels: config.extraLabels });
+    this.scratch = new ScratchVolumes({ docker: this.docker, stackId: config.stackId, labels: config.extraLabels, dir: config.scratchDir, busybox: config.busybox });
+    this.cores = config.cores ?? availableParallelism();
+  }
+
+  /** Probes the loop devices and removes what an earlier run left (networks and volumes no container uses). */
+  async start(): Promise<void> {
+    this.scratchUnavailable = await this.scratch.probe();
+    const inUse = new Set((await this.stackContainers()).flatMap((c) => [c.Labels?.[NETWORK_LABEL], c.Labels?.[SCRATCH_LABEL]]));
+    for (const name of await this.networks.leftovers()) if (!inUse.has(name)) await this.networks.remove(name).catch(() => undefined);
+    for (const name of await this.scratch.leftovers()) if (!inUse.has(name)) await this.scratch.remove(name).catch(() => undefined);
+  }
+
+  private async stackContainers(): Promise<Array<Record<string, any>>> {
+    const list = await this.docker.must('GET', `/containers/json?all=1&filters=${stackFilters(this.config.stackId)}`);
+    return Array.isArray(list) ? list : [];
+  }
+
+  private async stackContainer(id: string): Promise<Record<string, any> | undefined> {
+    const inspect = await this.docker.call('GET', `/containers/${id}/json`);
+    const labels = inspect.body?.Config?.Labels ?? {};
+    return inspect.status === 200 && labels[STACK_LABEL] === this.config.stackId && labels[FUNCTION_LABEL] ? inspect.body : undefined;
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const r = route(req.method ?? 'GET', req.url ?? '/');
+    switch (r.kind) {
+      case 'refused':
+        return reply(res, 403, { message: r.reason });
+      case 'health':
+        return reply(res, 200, { status: 'ok', stack: this.config.stackId, cores: this.cores, tmp: this.scratchUnavailable ? { kind: 'tmpfs', why: this.scratchUnavailable } : { kind: 'volume' } });
+      case 'list':
+        return reply(res, 200, (await this.stackContainers()).map(summary));
+      case 'events': {
+        const filters = stackFilters(this.config.stackId, { type: ['container'], event: ['start', 'die', 'oom'] });
+        const out = await this.docker.stream('GET', `/events?filters=${filters}`);
+        res.writeHead(out.statusCode ?? 500, { 'Content-Type': 'application/json' });
+        out.pipe(res);
+        req.on('close', () => out.destroy());
+        return;
       }
-      const image = await readJson(await docker(config, 'GET', `/images/${encodeURIComponent(environment.image)}/json`));
-      const imageFunction = image?.Config?.Labels?.[FUNCTION_IMAGE_LABEL];
-      if (!imageFunction) {
-        return reply(res, 403, { message: `${environment.image} is ${image?.Id ? 'not labelled as a function image of this project' : 'not on this machine (run make build)'}: only images built from docker/Dockerfile's function target run as functions` });
+      case 'create': {
+        let environment;
+        try {
+          environment = parseEnvironmentRequest(await readBody(req));
+        } catch (error) {
+          return reply(res, 400, { message: (error as Error).message });
+        }
+        const image = (await this.docker.call('GET', `/images/${encodeURIComponent(environment.image)}/json`)).body;
+        const imageFunction = image?.Config?.Labels?.[FUNCTION_IMAGE_LABEL];
+        if (!imageFunction) {
+          return reply(res, 403, { message: `${environment.image} is ${image?.Id ? 'not labelled as a function image of this project' : 'not on this machine (run make build)'}: only images built from docker/Dockerfile's function target run as functions` });
+        }
+        if (image.Architecture && image.Architecture !== DOCKER_ARCH[environment.architecture]) {
+          return reply(res, 400, { message: `the function's architecture is ${environment.architecture} but ${environment.image} is built for ${image.Architecture}: build it for ${DOCKER_ARCH[environment.architecture]} (make build ARCH=${environment.architecture})` });
+        }
+        const name = `${this.config.stackId}-${environment.function}`.slice(0, 90).replace(/[^A-Za-z0-9_.-]/g, '-') + `-${randomBytes(4).toString('hex')}`;
+        return reply(res, 201, await this.createEnvironment(name, environment, imageFunction));
       }
-      const name = `${config.stackId}-${environment.function}`.slice(0, 100).replace(/[^A-Za-z0-9_.-]/g, '-') + `-${randomBytes(4).toString('hex')}`;
-      const created = await docker(config, 'POST', `/containers/create?name=${encodeURIComponent(name)}`, containerSpec(environment, config, imageFunction));
-      const body = await readJson(created);
-      if (created.statusCode !== 201) return reply(res, 502, { message: `Docker refused the container: ${body?.message ?? created.statusCode}` });
-      const started = await docker(config, 'POST', `/containers/${body.Id}/start`);
-      const startBody = await readJson(started);
-      if (started.statusCode !== 204 && started.statusCode !== 304) {
-        await docker(config, 'DELETE', `/containers/${body.Id}?force=true&v=true`).then((x) => x.resume());
-        return reply(res, 502, { message: `Docker could not start the container: ${startBody?.message ?? started.statusCode}` });
+      case 'remove': {
+        const container = await this.stackContainer(r.id);
+        if (!container) return reply(res, 403, { message: `container ${r.id} is not a function container of stack ${this.config.stackId}` });
+        await this.removeEnvironment(r.id, container.Config.Labels);
+        return reply(res, 204, undefined);
       }
-      const inspected = await readJson(await docker(config, 'GET', `/containers/${body.Id}/json`));
-      return reply(res, 201, { id: body.Id, name, address: inspected?.NetworkSettings?.Networks?.[config.functionNetwork]?.IPAddress ?? '' });
+      case 'logs': {
+        if (!(await this.stackContainer(r.id))) return reply(res, 403, { message: `container ${r.id} is not a function container of stack ${this.config.stackId}` });
+        const out = await this.docker.stream('GET', `/containers/${r.id}/logs?follow=1&stdout=1&stderr=1`);
+        res.writeHead(out.statusCode ?? 500, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' });
+        out.pipe(res);
+        req.on('close', () => out.destroy());
+        return;
+      }
+      case 'stats': {
+        if (!(await this.stackContainer(r.id))) return reply(res, 403, { message: `container ${r.id} is not a function container of stack ${this.config.stackId}` });
+        const stats = await this.docker.must('GET', `/containers/${r.id}/stats?stream=false&one-shot=true`);
+        const memory = stats?.memory_stats ?? {};
+        // cgroup v1 keeps the peak (max_usage); v2's stats do not: the usage now is the best known then.
+        return reply(res, 200, { memoryBytes: memory.usage ?? 0, maxMemoryBytes: memory.max_usage ?? memory.usage ?? 0 });
+      }
+      case 'invoke-phase': {
+        const container = await this.stackContainer(r.id);
+        if (!container) return reply(res, 403, { message: `container ${r.id} is not a function container of stack ${this.config.stackId}` });
+        const memoryMb = Math.round((container.HostConfig?.Memory ?? 0) / 1024 / 1024);
+        await this.docker.must('POST', `/containers/${r.id}/update`, { NanoCpus: nanoCpus(invokeVcpus(memoryMb), this.cores) }, [404, 409]);
+        return reply(res, 204, undefined);
+      }
     }
-    case 'remove': {
-      if (!(await isStackContainer(config, r.id))) return reply(res, 403, { message: `container ${r.id} is not a function container of stack ${config.stackId}` });
-      const out = await docker(config, 'DELETE', `/containers/${r.id}?force=true&v=true`);
-      out.resume();
-      return reply(res, out.statusCode === 404 ? 204 : (out.statusCode ?? 500), undefined);
+  }
+
+  private async createEnvironment(name: string, environment: ReturnType<typeof parseEnvironmentRequest>, imageFunction: string): Promise<{ id: string; name: string; address: string }> {
+    const network = await this.networks.create(`${name}-net`);
+    let scratchVolume: string | undefined;
+    let id: string | undefined;
+    try {
+      if (!this.scratchUnavailable) scratchVolume = await this.scratch.create(`${name}-tmp`, environment.ephemeralStorageMb);
+      const spec = containerSpec(environment, this.config, imageFunction, { network, cores: this.cores, ...(scratchVolume && { scratchVolume }) });
+      id = (await this.docker.must('POST', `/containers/create?name=${encodeURIComponent(name)}`, spec)).Id as string;
+      await this.docker.must('POST', `/containers/${id}/start`, undefined, [304]);
+      const inspected = await this.docker.must('GET', `/containers/${id}/json`);
+      return { id, name, address: inspected?.NetworkSettings?.Networks?.[network]?.IPAddress ?? '' };
+    } catch (error) {
+      if (id) await this.docker.call('DELETE', `/containers/${id}?force=true&v=true`);
+      if (scratchVolume) await this.scratch.remove(scratchVolume).catch(() => undefined);
+      await this.networks.remove(network).catch(() => undefined);
+      throw error;
     }
+  }
+
+  private async removeEnvironment(id: string, labels: Record<string, string>): Promise<void> {
+    await this.docker.must('DELETE', `/containers/${id}?force=true&v=true`, undefined, [404]);
+    if (labels[SCRATCH_LABEL]) await this.scratch.remove(labels[SCRATCH_LABEL]);
+    if (labels[NETWORK_LABEL]) await this.networks.remove(labels[NETWORK_LABEL]);
   }
 }
 
-/** The proxy's settings from its environment; a missing one is named. */
+/** The proxy's settings from its environment; a missing or bad one is named. */
 export function proxyConfig(env: NodeJS.ProcessEnv): ProxyConfig {
-  const missing = ['STACK_ID', 'FUNCTION_NETWORK'].filter((k) => !env[k]);
-  if (missing.length > 0) throw new Error(`docker-proxy: ${missing.join(' and ')} must be set (the stack label of the function containers, and the network they join)`);
+  if (!env.STACK_ID) throw new Error('docker-proxy: STACK_ID must be set (the stack label of the function containers)');
   let extraLabels: Record<string, string> = {};
   try {
     extraLabels = env.CONTAINER_LABELS ? (JSON.parse(env.CONTAINER_LABELS) as Record<string, string>) : {};
@@ -152,30 +223,40 @@ export function proxyConfig(env: NodeJS.ProcessEnv): ProxyConfig {
   }
   return {
     socketPath: env.DOCKER_SOCKET ?? '/var/run/docker.sock',
-    stackId: env.STACK_ID!,
-    functionNetwork: env.FUNCTION_NETWORK!,
+    stackId: env.STACK_ID,
     extraLabels,
+    subnetPool: env.ENVIRONMENT_SUBNETS || '10.213.0.0/16',
+    scratchDir: env.SCRATCH_DIR || '/var/lib/lambda-scratch',
+    busybox: env.BUSYBOX || '/opt/storage/busybox',
     ...(env.DEV_BUNDLES && { devBundles: env.DEV_BUNDLES }),
   };
 }
 
-function main(): void {
-  let config: ProxyConfig;
+async function main(): Promise<void> {
+  let proxy: DockerProxy;
   try {
-    config = proxyConfig(process.env);
+    proxy = new DockerProxy(proxyConfig(process.env));
   } catch (error) {
     console.error((error as Error).message);
     process.exit(1);
   }
+  await proxy.start();
   const port = Number(process.env.PORT ?? 2375);
   createServer((req, res) => {
-    handle(config, req, res).catch((error: unknown) => {
+    proxy.handle(req, res).catch((error: unknown) => {
       console.error(JSON.stringify({ level: 'error', message: 'docker-proxy request failed', url: req.url, err: (error as Error).message }));
       if (!res.headersSent) reply(res, 502, { message: (error as Error).message });
       else res.destroy();
     });
-  }).listen(port, process.env.HOST ?? '0.0.0.0', () => console.log(JSON.stringify({ level: 'info', message: 'docker-proxy ready', port, stack: config.stackId, network: config.functionNetwork })));
+  }).listen(port, process.env.HOST ?? '0.0.0.0', () =>
+    console.log(JSON.stringify({ level: 'info', message: 'docker-proxy ready', port, stack: proxy.config.stackId, cores: proxy.cores, tmp: proxy.scratchUnavailable ? `tmpfs (counted as memory: ${proxy.scratchUnavailable})` : 'volume of the ephemeral storage size' })),
+  );
   process.on('SIGTERM', () => process.exit(0));
 }
 
-if (process.argv[1]?.endsWith('docker-proxy.mjs') || process.argv[1]?.endsWith('docker-proxy.ts')) main();
+if (process.argv[1]?.endsWith('docker-proxy.mjs') || process.argv[1]?.endsWith('docker-proxy.ts')) {
+  main().catch((error: unknown) => {
+    console.error(`docker-proxy: ${(error as Error).message}`);
+    process.exit(1);
+  });
+}

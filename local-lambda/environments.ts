@@ -1,21 +1,14 @@
-// The execution environments of the functions: containers of each function's image, made for the
-// service by the Docker proxy (docker-proxy.ts, container-spec.ts) from the function's definition
-// in the template. The service keeps each function's environments up: one that exits (a crash, an
-// OOM kill, `docker kill`) is replaced, as Lambda starts a new sandbox for the next event; one that
-// timed out is removed and replaced; at start the leftovers of an earlier run are removed, at
-// shutdown every environment is.
+// The execution environments of the functions, as the service gets them: containers of each
+// function's image, made by the Docker proxy (docker-proxy.ts) from the function's definition in
+// the template, started on demand by each function's runtime (function-runtime.ts) through a
+// launcher. The account's concurrency bounds how many environments the machine holds: at the
+// bound, an idle environment of another function makes room (AWS reclaims idle ones as it needs).
+// Every environment's output is followed into the function's log, with Lambda's own lines.
+import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import type { Logger } from 'pino';
 import type { EnvironmentRequest } from './container-spec';
-
-export interface EnvironmentInfo {
-  id: string;
-  name: string;
-  /** The container's address on the function network: how its Runtime API calls are known. */
-  address: string;
-  function: string;
-  startedAt: number;
-}
+import type { EnvironmentLauncher, LaunchedEnvironment } from './function-runtime';
 
 export interface EnvironmentExit {
   id: string;
@@ -48,6 +41,39 @@ function call(base: URL, method: string, path: string, body?: unknown, timeoutMs
   });
 }
 
+/**
+ * Splits Docker's multiplexed log stream (8-byte frame headers: stream, 0, 0, 0, length) into
+ * lines; a line cut across frames is joined. Pure over its input: push chunks, get lines.
+ */
+export class LogDemuxer {
+  private pending = Buffer.alloc(0);
+  private readonly partial: Record<number, string> = { 1: '', 2: '' };
+
+  constructor(private readonly onLine: (line: string, stream: 'stdout' | 'stderr') => void) {}
+
+  push(chunk: Buffer): void {
+    this.pending = Buffer.concat([this.pending, chunk]);
+    while (this.pending.length >= 8) {
+      const size = this.pending.readUInt32BE(4);
+      if (this.pending.length < 8 + size) return;
+      const kind = this.pending[0] === 2 ? 2 : 1;
+      const text = this.partial[kind] + this.pending.subarray(8, 8 + size).toString('utf8');
+      this.pending = this.pending.subarray(8 + size);
+      const lines = text.split('\n');
+      this.partial[kind] = lines.pop()!;
+      for (const line of lines) this.onLine(line.replace(/\r$/, ''), kind === 2 ? 'stderr' : 'stdout');
+    }
+  }
+
+  /** The stream ended: what is left of a line is a line. */
+  end(): void {
+    for (const kind of [1, 2] as const) {
+      if (this.partial[kind]) this.onLine(this.partial[kind]!, kind === 2 ? 'stderr' : 'stdout');
+      this.partial[kind] = '';
+    }
+  }
+}
+
 /** The service's side of the Docker proxy. */
 export class DockerProxyClient {
   private stream: { destroy(): void } | undefined;
@@ -64,6 +90,12 @@ export class DockerProxyClient {
     return body;
   }
 
+  async health(): Promise<{ cores: number; tmp: { kind: 'volume' | 'tmpfs'; why?: string } }> {
+    const { status, body } = await call(this.base, 'GET', '/health', undefined, 10_000);
+    if (status !== 200) throw new Error(`the Docker proxy answered ${status} to /health`);
+    return body;
+  }
+
   async create(environment: EnvironmentRequest): Promise<{ id: string; name: string; address: string }> {
     const { status, body } = await call(this.base, 'POST', '/environments', environment);
     if (status !== 201) throw new Error(`the Docker proxy could not start an environment of ${environment.function} (${status}): ${body?.message ?? JSON.stringify(body)}`);
@@ -73,6 +105,31 @@ export class DockerProxyClient {
   async remove(id: string): Promise<void> {
     const { status, body } = await call(this.base, 'DELETE', `/containers/${id}`);
     if (status !== 204 && status !== 404) throw new Error(`the Docker proxy could not remove ${id.slice(0, 12)} (${status}): ${body?.message ?? JSON.stringify(body)}`);
+  }
+
+  /** The environment's init is over: its CPU goes down to the function's share. */
+  async invokePhase(id: string): Promise<void> {
+    const { status, body } = await call(this.base, 'POST', `/containers/${id}/invoke-phase`);
+    if (status !== 204) throw new Error(`the Docker proxy could not set the CPU of ${id.slice(0, 12)} (${status}): ${body?.message ?? JSON.stringify(body)}`);
+  }
+
+  /** The environment's peak memory in MB. */
+  async maxMemoryMb(id: string): Promise<number | undefined> {
+    const { status, body } = await call(this.base, 'GET', `/containers/${id}/stats`, undefined, 10_000);
+    return status === 200 && typeof body?.maxMemoryBytes === 'number' && body.maxMemoryBytes > 0 ? body.maxMemoryBytes / 1024 / 1024 : undefined;
+  }
+
+  /** Follows an environment's output, a line at a time, until it ends. */
+  follow(id: string, onLine: (line: string, stream: 'stdout' | 'stderr') => void): void {
+    const demuxer = new LogDemuxer(onLine);
+    const req = request(new URL(`/containers/${id}/logs`, this.base), { method: 'GET' }, (res) => {
+      if (res.statusCode !== 200) return void res.resume();
+      res.on('data', (chunk: Buffer) => demuxer.push(chunk));
+      res.on('end', () => demuxer.end());
+      res.on('error', () => demuxer.end());
+    });
+    req.on('error', (error) => this.logger.warn({ environment: id.slice(0, 12), err: error.message }, "could not follow an environment's output"));
+    req.end();
   }
 
   /** Calls `onExit` for every stack container that dies, until `stop()`; reconnects on error. */
@@ -123,120 +180,86 @@ export class DockerProxyClient {
   }
 }
 
-export interface PoolOptions {
-  /** The function's name, and the container settings Lambda gives it. */
-  function: string;
-  environment: () => EnvironmentRequest;
-  /** How many environments to keep (capped by the function's reserved concurrency). */
-  size: number;
-  client: DockerProxyClient;
-  logger: Logger;
-  /** An environment that exits within this long of its start counts as a crash: its replacement waits. */
-  crashWindowMs?: number;
-  now?: () => number;
+/** A log stream name as Lambda makes one per environment: `2026/11/28/[$LATEST]<32 hex>`. */
+export const logStreamName = (now = new Date()): string => `${now.toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${randomBytes(16).toString('hex')}`;
+
+/**
+ * How many environments the machine holds at once, across functions: the account's concurrency.
+ * At the bound, a new environment waits until `evictIdle` made room (an idle environment of any
+ * function removed) or one goes.
+ */
+export class EnvironmentBudget {
+  private readonly live = new Set<string>();
+  private reserved = 0;
+
+  constructor(
+    readonly limit: number,
+    private readonly evictIdle: () => boolean,
+  ) {}
+
+  get size(): number {
+    return this.live.size + this.reserved;
+  }
+
+  /** Room for one more, taken (waits while every environment is busy). */
+  async take(): Promise<void> {
+    while (this.size >= this.limit && !this.evictIdle()) await new Promise((resolve) => setTimeout(resolve, 50));
+    this.reserved++;
+  }
+
+  /** The room taken became environment `id` (or, without one, was not used). */
+  settle(id: string | undefined): void {
+    this.reserved--;
+    if (id) this.live.add(id);
+  }
+
+  gone(id: string): void {
+    this.live.delete(id);
+  }
 }
 
-/** The environments of one function, kept at their number. */
-export class EnvironmentPool {
-  readonly environments = new Map<string, EnvironmentInfo>();
-  private size: number;
-  private starting = 0;
-  private crashes = 0;
-  private stopped = false;
-  private timer: NodeJS.Timeout | undefined;
-  private lastError: string | undefined;
+export interface LauncherOptions {
+  proxy: DockerProxyClient;
+  budget: EnvironmentBudget;
+  /** The request for one environment, with the log stream it gets. */
+  environment: (logStream: string) => EnvironmentRequest;
+  /** Where the environment's output goes (its function's log). */
+  output: (line: string, logStream: string) => void;
+  logger: Logger;
+}
 
-  constructor(private readonly options: PoolOptions) {
-    this.size = options.size;
-  }
+/** Starts and removes one function's environments through the Docker proxy. */
+export class ProxyLauncher implements EnvironmentLauncher {
+  constructor(private readonly options: LauncherOptions) {}
 
-  get name(): string {
-    return this.options.function;
-  }
-
-  get wanted(): number {
-    return this.size;
-  }
-
-  /** Why the last start failed, until one succeeds. */
-  get startError(): string | undefined {
-    return this.lastError;
-  }
-
-  byAddress(address: string): EnvironmentInfo | undefined {
-    return [...this.environments.values()].find((e) => e.address === address);
-  }
-
-  /** Starts environments until there are `size`; resolves when they were asked for. */
-  async fill(): Promise<void> {
-    const missing = this.size - this.environments.size - this.starting;
-    await Promise.all(Array.from({ length: Math.max(0, missing) }, () => this.startOne()));
-  }
-
-  async resize(size: number): Promise<void> {
-    this.size = size;
-    const extra = [...this.environments.values()].slice(size);
-    await Promise.all(extra.map((e) => this.remove(e.id)));
-    await this.fill();
-  }
-
-  /** An environment exited: forget it, start another (later, when it keeps crashing). */
-  exited(exit: EnvironmentExit): boolean {
-    const env = this.environments.get(exit.id);
-    if (!env) return false;
-    this.environments.delete(exit.id);
-    const { crashWindowMs = 10_000, now = Date.now } = this.options;
-    this.crashes = now() - env.startedAt < crashWindowMs ? this.crashes + 1 : 0;
-    void this.options.client.remove(exit.id).catch(() => undefined);
-    if (!this.stopped) {
-      // 0, 1, 2, 4 ... 30 s: a function that cannot start does not spin the machine.
-      const delay = this.crashes <= 1 ? 0 : Math.min(30_000, 1_000 * 2 ** (this.crashes - 2));
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => void this.fill(), delay);
-    }
-    return true;
-  }
-
-  /** Removes one environment (a timed-out sandbox) and starts a fresh one in its place. */
-  async replace(id: string): Promise<void> {
-    this.environments.delete(id);
-    await this.options.client.remove(id).catch((error: unknown) => this.options.logger.warn({ function: this.name, err: (error as Error).message }, 'could not remove an environment'));
-    if (!this.stopped) await this.fill();
-  }
-
-  /** Every environment replaced (make dev: the new bundle is loaded at start). */
-  async replaceAll(): Promise<number> {
-    const old = [...this.environments.keys()];
-    await Promise.all(old.map((id) => this.remove(id)));
-    await this.fill();
-    return old.length;
-  }
-
-  async removeAll(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await Promise.all([...this.environments.keys()].map((id) => this.remove(id)));
-  }
-
-  private async remove(id: string): Promise<void> {
-    this.environments.delete(id);
-    await this.options.client.remove(id).catch((error: unknown) => this.options.logger.warn({ function: this.name, err: (error as Error).message }, 'could not remove an environment'));
-  }
-
-  private async startOne(): Promise<void> {
-    this.starting++;
+  async launch(): Promise<LaunchedEnvironment> {
+    const { proxy, budget, environment, output } = this.options;
+    await budget.take();
+    const logStream = logStreamName();
+    let id: string | undefined;
     try {
-      const started = await this.options.client.create(this.options.environment());
-      this.lastError = undefined;
-      if (this.stopped) return void (await this.options.client.remove(started.id).catch(() => undefined));
-      this.environments.set(started.id, { ...started, function: this.name, startedAt: (this.options.now ?? Date.now)() });
-    } catch (error) {
-      this.lastError = (error as Error).message;
-      this.options.logger.error({ function: this.name, err: this.lastError }, 'could not start an environment; trying again in 5 s');
-      clearTimeout(this.timer);
-      if (!this.stopped) this.timer = setTimeout(() => void this.fill(), 5_000);
+      const started = await proxy.create(environment(logStream));
+      id = started.id;
+      proxy.follow(started.id, (line) => output(line, logStream));
+      return { id: started.id, address: started.address, logStream };
     } finally {
-      this.starting--;
+      budget.settle(id);
     }
+  }
+
+  remove(id: string, reason: string): void {
+    const { proxy, budget, logger } = this.options;
+    void proxy
+      .remove(id)
+      .catch((error: unknown) => logger.warn({ environment: id.slice(0, 12), reason, err: (error as Error).message }, 'could not remove an environment'))
+      .finally(() => budget.gone(id));
+  }
+
+  initDone(id: string): void {
+    void this.options.proxy.invokePhase(id).catch((error: unknown) => this.options.logger.warn({ environment: id.slice(0, 12), err: (error as Error).message }, "could not lower an environment's CPU after its init"));
+  }
+
+  maxMemoryMb(id: string): Promise<number | undefined> {
+    return this.options.proxy.maxMemoryMb(id).catch(() => undefined);
   }
 }

@@ -4,15 +4,20 @@
 //   GET  /functions/                       ListFunctions
 //   GET  /functions/{name}                 GetFunction
 //   GET  /functions/{name}/configuration   GetFunctionConfiguration
+//   PUT  /functions/{name}/configuration   UpdateFunctionConfiguration (MemorySize, Timeout only)
 //   GET  /event-source-mappings/           ListEventSourceMappings
 //   GET  /2021-10-31/functions/{name}/url  GetFunctionUrlConfig
 //   PUT|GET|DELETE .../functions/{name}/concurrency   Put/Get/DeleteFunctionConcurrency (reserved
 //                                          concurrency; 0 throttles the function, as on AWS)
-//   GET  /health                           the service: deploy state, environments, queues
+//   GET  /health                           the service: deploy state, environments, throttles
+//   GET  /                                 the same as a page (status-page.ts)
 //   GET  /stack                            the deployed stack: outputs, functions, resources
 // The control plane describes what the template declares, as AWS would describe it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ConcurrencyError, type ThrottleReason } from './concurrency';
+import { endLine, reportLine, startLine } from './function-log';
 import type { FunctionRuntime, InvocationResult } from './function-runtime';
+import { STATUS_PAGE_CSP, STATUS_PAGE_HTML, STATUS_PAGE_SCRIPT } from './status-page';
 import { MAX_PAYLOAD_BYTES, readBody, send } from './http-util';
 import type { FunctionPlan, MappingPlan, UrlPlan } from './template/plan';
 
@@ -26,6 +31,8 @@ export interface InvokeApiDeps {
   imageUri: (fn: FunctionPlan) => string;
   /** The stack's Function URLs. */
   urls?: readonly UrlPlan[];
+  /** UpdateFunctionConfiguration (MemorySize, Timeout): the function's next environments get them. */
+  updateConfiguration?: (fn: FunctionPlan, changes: { memoryMb?: number; timeoutSeconds?: number }) => void;
   /** Reserved concurrency changed (PutFunctionConcurrency): the environments follow. */
   onConcurrency?: (name: string, reserved: number | undefined) => void;
   /** Stores an Event invocation durably; resolves with its request id (then the 202 is due). */
@@ -104,9 +111,9 @@ export function eventSourceMappingConfiguration(m: MappingPlan, deps: Pick<Invok
   };
 }
 
-/** Lambda's answer to an invocation of a function at its reserved concurrency. */
-export const throttled = (res: ServerResponse) =>
-  send(res, 429, { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded', Type: 'User', message: 'Rate Exceeded.' }, { 'x-amzn-ErrorType': 'TooManyRequestsException' });
+/** Lambda's answer to an invocation that found no room in its concurrency (429, as AWS records it). */
+export const throttled = (res: ServerResponse, reason: ThrottleReason, requestId: string) =>
+  send(res, 429, { Reason: reason, Type: 'User', message: 'Rate Exceeded.' }, { 'x-amzn-ErrorType': 'TooManyRequestsException', 'x-amzn-RequestId': requestId });
 
 export function invokeApiHandler(deps: InvokeApiDeps) {
   const findFunction = (raw: string) => deps.functions.find((f) => f.name === functionNameFrom(raw));
@@ -120,6 +127,8 @@ export function invokeApiHandler(deps: InvokeApiDeps) {
     }
     const path = url.pathname;
     if (req.method === 'GET' && path === '/health') return send(res, 200, deps.health());
+    if (req.method === 'GET' && path === '/') return send(res, 200, STATUS_PAGE_HTML, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': STATUS_PAGE_CSP });
+    if (req.method === 'GET' && path === '/status.js') return send(res, 200, STATUS_PAGE_SCRIPT, { 'Content-Type': 'text/javascript; charset=utf-8' });
     if (req.method === 'GET' && path === '/stack' && deps.stack) return send(res, 200, deps.stack());
     if (req.method === 'GET' && /^\/2015-03-31\/functions\/?$/.test(path)) {
       return send(res, 200, { Functions: deps.functions.map((fn) => functionConfiguration(fn, deps)) });
@@ -167,7 +176,7 @@ export function invokeApiHandler(deps: InvokeApiDeps) {
       if (!runtime) return awsError(res, 404, 'ResourceNotFoundException', `Function not found: ${deps.functionArn(name)}`);
       if (req.method === 'GET') return send(res, 200, runtime.reservedConcurrency === undefined ? {} : { ReservedConcurrentExecutions: runtime.reservedConcurrency });
       if (req.method === 'DELETE') {
-        runtime.reservedConcurrency = undefined;
+        runtime.setReservedConcurrency(undefined);
         deps.onConcurrency?.(name, undefined);
         return send(res, 204);
       }
@@ -180,10 +189,34 @@ export function invokeApiHandler(deps: InvokeApiDeps) {
           reserved = undefined;
         }
         if (typeof reserved !== 'number' || !Number.isInteger(reserved) || reserved < 0) return awsError(res, 400, 'InvalidParameterValueException', 'ReservedConcurrentExecutions must be a whole number from 0');
-        runtime.reservedConcurrency = reserved;
+        try {
+          runtime.setReservedConcurrency(reserved);
+        } catch (error) {
+          if (error instanceof ConcurrencyError) return awsError(res, 400, 'InvalidParameterValueException', error.message);
+          throw error;
+        }
         deps.onConcurrency?.(name, reserved);
         return send(res, 200, { ReservedConcurrentExecutions: reserved });
       }
+    }
+    const configure = /^\/2015-03-31\/functions\/([^/]+)\/configuration\/?$/.exec(path);
+    if (req.method === 'PUT' && configure && deps.updateConfiguration) {
+      const fn = findFunction(configure[1]!);
+      if (!fn) return awsError(res, 404, 'ResourceNotFoundException', `Function not found: ${deps.functionArn(functionNameFrom(configure[1]!))}`);
+      const body = await readBody(req, 64 * 1024);
+      let changes: Record<string, unknown>;
+      try {
+        changes = body === 'too-large' ? {} : (JSON.parse(body.toString('utf8')) as Record<string, unknown>);
+      } catch {
+        return awsError(res, 400, 'InvalidRequestContentException', 'Could not parse request body into json');
+      }
+      const others = Object.keys(changes).filter((k) => k !== 'MemorySize' && k !== 'Timeout');
+      if (others.length > 0) return awsError(res, 400, 'InvalidParameterValueException', `${others.join(', ')}: only MemorySize and Timeout change locally; the rest comes from the template (make up)`);
+      const { MemorySize: memory, Timeout: timeout } = changes;
+      if (memory !== undefined && (!Number.isInteger(memory) || (memory as number) < 128 || (memory as number) > 10_240)) return awsError(res, 400, 'InvalidParameterValueException', 'MemorySize must be a whole number of MB from 128 to 10240');
+      if (timeout !== undefined && (!Number.isInteger(timeout) || (timeout as number) < 1 || (timeout as number) > 900)) return awsError(res, 400, 'InvalidParameterValueException', 'Timeout must be a whole number of seconds from 1 to 900');
+      deps.updateConfiguration(fn, { ...(memory !== undefined && { memoryMb: memory as number }), ...(timeout !== undefined && { timeoutSeconds: timeout as number }) });
+      return send(res, 200, functionConfiguration(fn, deps));
     }
     const read = /^\/2015-03-31\/functions\/([^/]+)(\/configuration)?\/?$/.exec(path);
     if (req.method === 'GET' && read) {
@@ -209,7 +242,13 @@ export function invokeApiHandler(deps: InvokeApiDeps) {
     const limit = type === 'Event' ? deps.maxEventPayloadBytes : MAX_PAYLOAD_BYTES;
     const payload = await readBody(req, limit);
     if (payload === 'too-large') {
-      return awsError(res, 413, 'RequestTooLargeException', `Request must be smaller than ${limit} bytes for the InvokeFunction operation`);
+      const size = Number(req.headers['content-length']) || limit + 1;
+      return awsError(
+        res,
+        413,
+        'RequestEntityTooLargeException',
+        type === 'Event' ? `${size} byte payload is too large for the Event invocation type (limit ${limit} bytes)` : `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
+      );
     }
     const body = payload.length === 0 ? Buffer.from('{}') : payload;
     try {
@@ -219,8 +258,7 @@ export function invokeApiHandler(deps: InvokeApiDeps) {
     }
 
     if (type === 'DryRun') return send(res, 204);
-    // Reserved concurrency 0: a synchronous call is refused; an Event is accepted and retried.
-    if (type === 'RequestResponse' && runtime.throttled) return throttled(res);
+    // An Event is always accepted: its queue retries it when throttled (or records it, at reserved 0).
     if (type === 'Event') {
       if (!deps.accepting()) return awsError(res, 503, 'ServiceException', 'The local Lambda service is shutting down; the event was not accepted');
       const requestId = await deps.invokeEvent(runtime, body);
@@ -229,11 +267,14 @@ export function invokeApiHandler(deps: InvokeApiDeps) {
 
     const result = await runtime.invoke({ payload: body });
     deps.onInvoked?.(name, result);
+    if (!result.ok && result.kind === 'Throttled') return throttled(res, result.throttleReason!, result.requestId);
     const headers: Record<string, string> = { 'X-Amz-Executed-Version': '$LATEST', 'x-amzn-RequestId': result.requestId };
-    // Container logs go to `docker compose logs`; the tail carries the request's summary line.
+    // The function's output is in its log (make logs); the tail carries Lambda's lines of the request.
     if (req.headers['x-amz-log-type'] === 'Tail') {
-      const summary = `REPORT RequestId: ${result.requestId}\tDuration: ${result.durationMs.toFixed(2)} ms\t${result.ok ? '' : `Status: ${result.kind}`}\n`;
-      headers['X-Amz-Log-Result'] = Buffer.from(summary).toString('base64');
+      const fn = deps.functions.find((f) => f.name === name)!;
+      const status = result.ok ? undefined : result.kind === 'TimedOut' ? { kind: 'timeout' as const } : result.kind === 'Unhandled' ? undefined : { kind: 'error' as const, errorType: result.error.errorType };
+      const report = reportLine({ requestId: result.requestId, durationMs: result.durationMs, memorySizeMb: fn.memoryMb, ...(result.initDurationMs !== undefined && { initDurationMs: result.initDurationMs }), ...(status && { status }) });
+      headers['X-Amz-Log-Result'] = Buffer.from([startLine(result.requestId), endLine(result.requestId), report, ''].join('\n')).toString('base64');
     }
     if (result.ok) return send(res, 200, result.payload, headers);
     return send(res, 200, result.error, { ...headers, 'X-Amz-Function-Error': 'Unhandled' });

@@ -1,13 +1,21 @@
-// The Lambda Runtime API (2018-06-01) that aws-lambda-ric talks to, for one function's containers.
+// The Lambda Runtime API (2018-06-01) that aws-lambda-ric talks to, for one function's environments.
 // Contract (from the client's side): `/next` is a long poll that must stay open until work arrives
 // (the client crashes on a 5xx), then `/response` or `/error` for that request id, and
-// `/init/error` when the handler cannot even load.
+// `/init/error` when the handler cannot even load. Each environment is known by its address (its
+// own network, its own IP): a call from anywhere else is refused, and an environment may answer
+// only the invocation it holds (the RIE's checks and answers: 400 InvalidRequestID, 403
+// InvalidStateTransition).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
 import type { FunctionError, FunctionRuntime } from './function-runtime';
 import { readBody, remoteAddress, send } from './http-util';
 
 const PREFIX = '/2018-06-01/runtime';
+
+/** Lambda's response limit: 6 MB and 100 bytes (the RIE's MaxPayloadSize). */
+export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
+
+/** An environment may call before its start has been reported back to the service: it waits this long to be known. */
+const REGISTRATION_WAIT_MS = 10_000;
 
 function parseError(body: Buffer, typeHeader: string | undefined): FunctionError {
   try {
@@ -22,15 +30,26 @@ function parseError(body: Buffer, typeHeader: string | undefined): FunctionError
   }
 }
 
-/** `onWorker` hears of every container that asks for work (to learn which container it is). */
-export function runtimeApiHandler(runtime: FunctionRuntime, logger: Logger, onWorker?: (address: string) => void) {
+const refused = (res: ServerResponse, runtime: FunctionRuntime, address: string) =>
+  send(res, 403, { errorMessage: `${address} is not an execution environment of ${runtime.name}: only an environment may call its Runtime API`, errorType: 'AccessDeniedException' });
+
+export interface RuntimeApiOptions {
+  /** Names the environment behind a request: its address on its own network (an environment cannot take another's address: no raw sockets, its own network). */
+  identify?: (req: IncomingMessage) => string;
+  /** Whether an address is another function's environment: refused at once, it has nothing to wait for. */
+  isForeign?: (address: string) => boolean;
+}
+
+export function runtimeApiHandler(runtime: FunctionRuntime, { identify = remoteAddress, isForeign = () => false }: RuntimeApiOptions = {}) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = req.url ?? '';
+    const address = identify(req);
+    if (isForeign(address) || !(await runtime.whenKnown(address, REGISTRATION_WAIT_MS))) {
+      req.resume();
+      return refused(res, runtime, address);
+    }
     if (req.method === 'GET' && url === `${PREFIX}/invocation/next`) {
-      const worker = remoteAddress(req);
-      onWorker?.(worker);
-      const remove = runtime.addPoller({
-        worker,
+      const closed = runtime.next(address, {
         deliver: (inv) => {
           if (res.destroyed || res.writableEnded) return false;
           send(res, 200, inv.payload, {
@@ -43,8 +62,9 @@ export function runtimeApiHandler(runtime: FunctionRuntime, logger: Logger, onWo
           return true;
         },
       });
-      // A container that dies while waiting must not be handed work.
-      res.on('close', remove);
+      if (!closed) return refused(res, runtime, address);
+      // An environment that dies while waiting must not be handed work.
+      res.on('close', closed);
       return;
     }
     const match = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(url);
@@ -53,25 +73,34 @@ export function runtimeApiHandler(runtime: FunctionRuntime, logger: Logger, onWo
       try {
         requestId = decodeURIComponent(match[1]!);
       } catch {
-        return send(res, 400, { errorMessage: `malformed request id in ${url}`, errorType: 'InvalidRequestID' });
+        return send(res, 400, { errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID' });
       }
-      const body = await readBody(req);
+      const body = await readBody(req, MAX_RESPONSE_BYTES);
+      let outcome;
       if (body === 'too-large') {
-        runtime.fail(requestId, { errorType: 'Function.ResponseSizeTooLarge', errorMessage: 'Response payload size exceeded maximum allowed payload size (6291556 bytes).' });
-        return send(res, 413, { errorMessage: 'payload too large', errorType: 'RequestEntityTooLarge' });
+        outcome = runtime.fail(address, requestId, { errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).` });
+        if (outcome === 'accepted') return send(res, 413, { errorMessage: `Exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`, errorType: 'RequestEntityTooLarge' });
+      } else if (match[2] === 'response') {
+        outcome = runtime.respond(address, requestId, body);
+      } else {
+        outcome = runtime.fail(address, requestId, parseError(body, req.headers['lambda-runtime-function-error-type'] as string | undefined));
       }
-      const known =
-        match[2] === 'response'
-          ? runtime.complete(requestId, body)
-          : runtime.fail(requestId, parseError(body, req.headers['lambda-runtime-function-error-type'] as string | undefined));
-      // An unknown id is one that timed out meanwhile: Lambda answers 4xx, the client carries on.
-      return known ? send(res, 202, { status: 'OK' }) : send(res, 400, { errorMessage: `unknown or expired request id ${requestId}`, errorType: 'InvalidRequestID' });
+      switch (outcome) {
+        case 'accepted':
+          return send(res, 202, { status: 'OK' });
+        case 'invalid-state':
+          return send(res, 403, { errorMessage: 'State transition from RuntimeResponseSent to InvocationResponse failed for runtime. Error: State transition is not allowed', errorType: 'InvalidStateTransition' });
+        case 'unknown-environment':
+          return refused(res, runtime, address);
+        default:
+          // Not the invocation this environment holds (another's, or one that timed out meanwhile).
+          return send(res, 400, { errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID' });
+      }
     }
     if (req.method === 'POST' && url === `${PREFIX}/init/error`) {
       const body = await readBody(req);
       const error = parseError(body === 'too-large' ? Buffer.from('') : body, req.headers['lambda-runtime-function-error-type'] as string | undefined);
-      logger.error({ function: runtime.name, worker: remoteAddress(req), ...error }, 'function init failed');
-      runtime.initError(error);
+      runtime.initError(address, error);
       return send(res, 202, { status: 'OK' });
     }
     send(res, 404, { errorMessage: `no route ${req.method} ${url}`, errorType: 'NotFound' });

@@ -2,12 +2,12 @@
 // (the file `cdk deploy` sends to AWS) it
 //   1. checks that every resource type and property is implemented locally (template/support.ts),
 //   2. has LocalStack's CloudFormation create its half (template/split.ts, localstack-deployer.ts),
-//   3. runs the other half itself (template/plan.ts): each function's environments (containers made
-//      by the Docker proxy from the function's definition), its Runtime API, the Lambda API,
-//      event source mappings (SQS, DynamoDB Streams), Event invocations, Function URLs with their
-//      signing proxies, and schedules.
+//   3. runs the other half itself (template/plan.ts): each function's environments, started on
+//      demand within its concurrency (function-runtime.ts; containers made by the Docker proxy from
+//      the function's definition), its Runtime API, the Lambda API, event source mappings (SQS,
+//      DynamoDB Streams), Event invocations, Function URLs with their signing proxies, and schedules.
 // `createLocalLambda(config, logger)` returns { start, stop, health }; main.ts runs it.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { basename } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
@@ -17,9 +17,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient, type MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { Logger } from 'pino';
 import { sleep } from '#shared/backoff';
+import { AccountConcurrency, ConcurrencyError, FunctionConcurrency } from './concurrency';
 import type { ServiceConfig } from './config';
 import type { EnvironmentRequest } from './container-spec';
-import { DockerProxyClient, EnvironmentPool, type EnvironmentExit } from './environments';
+import { DockerProxyClient, EnvironmentBudget, ProxyLauncher, type EnvironmentExit } from './environments';
 import { AsyncPoller, enqueueEvent, ensureAsyncQueue, MAX_ASYNC_PAYLOAD_BYTES, type AsyncQueue } from './event-sources/async-poller';
 import { DynamoCheckpointStore } from './event-sources/checkpoints';
 import { isDeadLetter, type SendRecord } from './event-sources/failure-records';
@@ -55,9 +56,6 @@ type State = 'deploying' | 'ok' | 'failed' | 'stopping';
 /** The stack's name: STACK_NAME, else the template file's (cdk.out/<name>.template.json). */
 export const stackNameOf = (config: Pick<ServiceConfig, 'STACK_NAME' | 'STACK_TEMPLATE'>): string => config.STACK_NAME ?? basename(config.STACK_TEMPLATE).replace(/\.template\.json$/, '').replace(/\.json$/, '');
 
-/** A log stream name as Lambda makes one per environment: `2026/11/28/[$LATEST]<32 hex>`. */
-const logStreamName = (now = new Date()) => `${now.toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${randomBytes(16).toString('hex')}`;
-
 export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalLambda {
   const stack: StackInfo = { name: stackNameOf(config), region: config.AWS_REGION, accountId: config.AWS_ACCOUNT_ID };
   // Queue URLs name LocalStack's own host names; the endpoint we were given is the one that resolves.
@@ -70,7 +68,13 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
   const startedAt = new Date();
   const servers: Server[] = [];
   const runtimes = new Map<string, FunctionRuntime>();
-  const pools = new Map<string, EnvironmentPool>();
+  // The account's concurrency: AWS keeps a tenth of it (100 of 1,000) for the functions without a reservation.
+  const account = new AccountConcurrency(config.ACCOUNT_CONCURRENCY, Math.ceil(config.ACCOUNT_CONCURRENCY / 10));
+  const budget = new EnvironmentBudget(config.ACCOUNT_CONCURRENCY, () => [...runtimes.values()].some((r) => r.evictIdle()));
+  let tmpKind: { kind: string; why?: string } | undefined;
+  // Each function's log: Lambda's lines and its environments' output, one structured line each.
+  const functionLogger = logger.child({ source: 'function' });
+  const functionLog = (fn: string, logStream: string | undefined, line: string) => functionLogger.info({ function: fn, logStream }, line);
   let workers: EsmWorker[] = [];
   let plan: LocalPlan | undefined;
   let deployed: DeployResult | undefined;
@@ -105,35 +109,24 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
   /** What a function's containers get: its own variables, and what Lambda and the local stack set. */
   const environmentOf = (fn: FunctionPlan, index: number): Record<string, string> =>
     functionEnvironment(fn, { region: stack.region, endpointUrl: config.FUNCTION_ENDPOINT_URL, publicEndpointUrl: config.PUBLIC_ENDPOINT_URL, runtimeApi: `${config.RUNTIME_API_HOST}:${runtimeApiPort(index)}` });
-  const environmentRequest = (fn: FunctionPlan, index: number): EnvironmentRequest => ({
+  const environmentRequest = (fn: FunctionPlan, index: number, logStream: string): EnvironmentRequest => ({
     function: fn.name,
     image: `${fn.repository}:${config.IMAGE_TAG}`,
     memoryMb: fn.memoryMb,
     ephemeralStorageMb: fn.ephemeralStorageMb,
-    environment: { ...environmentOf(fn, index), AWS_LAMBDA_LOG_STREAM_NAME: logStreamName() },
+    architecture: fn.architecture,
+    environment: { ...environmentOf(fn, index), AWS_LAMBDA_LOG_STREAM_NAME: logStream },
     ...(fn.command && { command: fn.command }),
     ...(fn.entryPoint && { entryPoint: fn.entryPoint }),
     ...(fn.workingDirectory && { workingDirectory: fn.workingDirectory }),
   });
-  const poolSize = (fn: FunctionPlan, reserved = runtimes.get(fn.name)?.reservedConcurrency): number => {
-    const { counts, all } = config.ENVIRONMENTS_PER_FUNCTION;
-    const folder = fn.repository.split('/').pop()!;
-    const configured = counts[fn.name] ?? counts[fn.logicalId] ?? counts[folder] ?? all;
-    return reserved === undefined ? configured : Math.min(configured, reserved);
-  };
-  const poolOf = (address: string) => [...pools.values()].find((p) => p.byAddress(address));
-
-  /** An environment died: its invocation fails now, as Lambda reports a runtime that exited; a new one starts. */
+  /** An environment died: what it ran fails now, as Lambda reports a runtime that exited; the next event starts another. */
   function onExit(exit: EnvironmentExit): void {
-    for (const pool of pools.values()) {
-      const env = pool.environments.get(exit.id);
-      if (!env) continue;
-      const how = exit.oomKilled || exit.exitCode === 137 ? 'signal: killed' : `exit status ${exit.exitCode}`;
-      const error = { errorType: exit.oomKilled ? 'Runtime.OutOfMemory' : 'Runtime.ExitError', errorMessage: `Runtime exited with error: ${how}` };
-      const failed = runtimes.get(pool.name)?.workerExited(env.address, error) ?? 0;
-      if (state !== 'stopping') logger.warn({ function: pool.name, environment: env.name, ...error, failed }, 'an environment exited; starting another');
-      pool.exited(exit);
-    }
+    budget.gone(exit.id);
+    if (state === 'stopping') return;
+    const how = exit.oomKilled || exit.exitCode === 137 ? 'signal: killed' : `exit status ${exit.exitCode}`;
+    const error = { errorType: exit.oomKilled ? 'Runtime.OutOfMemory' : 'Runtime.ExitError', errorMessage: `Runtime exited with error: ${how}` };
+    for (const runtime of runtimes.values()) if (runtime.exited(exit.id, error)) break;
   }
 
   async function deploy(): Promise<LocalPlan> {
@@ -161,21 +154,35 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
   function wire(p: LocalPlan): void {
     for (const [index, fn] of p.functions.entries()) {
       if (index >= 100) throw new DeployError('more than 100 functions: the Runtime API ports 9100-9199 are all taken');
-      const runtime = new FunctionRuntime({
-        name: fn.name,
-        arn: fn.arn,
-        timeoutSeconds: fn.timeoutSeconds,
-        ...(fn.reservedConcurrency !== undefined && { reservedConcurrency: fn.reservedConcurrency }),
-        onTimeout: (worker, requestId) => {
-          logger.warn({ function: fn.name, requestId, worker }, `task timed out after ${fn.timeoutSeconds} seconds`);
-          const pool = poolOf(worker);
-          const env = pool?.byAddress(worker);
-          if (pool && env) void pool.replace(env.id).then(() => logger.info({ function: fn.name, environment: env.name }, 'replaced the timed-out environment'));
-          else logger.warn({ function: fn.name, worker }, 'the timed-out environment is not known; not replaced');
-        },
+      let concurrency: FunctionConcurrency;
+      try {
+        concurrency = new FunctionConcurrency(fn.name, account, fn.reservedConcurrency);
+      } catch (error) {
+        if (error instanceof ConcurrencyError) throw new DeployError(`${fn.logicalId}: ${error.message} (ACCOUNT_CONCURRENCY=${config.ACCOUNT_CONCURRENCY})`);
+        throw error;
+      }
+      const launcher = new ProxyLauncher({
+        proxy,
+        budget,
+        environment: (logStream) => environmentRequest(fn, index, logStream),
+        output: (line, logStream) => functionLog(fn.name, logStream, line),
+        logger,
       });
-      runtimes.set(fn.name, runtime);
-      pools.set(fn.name, new EnvironmentPool({ function: fn.name, environment: () => environmentRequest(fn, index), size: 0, client: proxy, logger }));
+      runtimes.set(
+        fn.name,
+        new FunctionRuntime({
+          name: fn.name,
+          arn: fn.arn,
+          timeoutSeconds: fn.timeoutSeconds,
+          memoryMb: fn.memoryMb,
+          concurrency,
+          launcher,
+          log: (line, logStream) => functionLog(fn.name, logStream, line),
+          events: logger,
+          initTimeoutMs: config.INIT_TIMEOUT_SECONDS * 1000,
+          idleTimeoutMs: config.IDLE_ENVIRONMENT_SECONDS * 1000,
+        }),
+      );
     }
     const byName = new Map(p.functions.map((f) => [f.name, f]));
     const checkpoints = new DynamoCheckpointStore(dynamodb);
@@ -220,22 +227,18 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
 
   const functionsHealth = () =>
     Object.fromEntries(
-      [...runtimes].map(([name, r]) => {
-        const pool = pools.get(name);
-        return [
-          name,
-          {
-            environments: pool?.environments.size ?? 0,
-            wanted: pool?.wanted ?? 0,
-            idle: r.idleWorkers,
-            inFlight: r.inFlight,
-            queued: r.queued,
-            ...(r.reservedConcurrency !== undefined && { reservedConcurrency: r.reservedConcurrency }),
-            ...(r.initFailure && { initError: r.initFailure }),
-            ...(pool?.startError && { startError: pool.startError }),
-          },
-        ];
-      }),
+      [...runtimes].map(([name, r]) => [
+        name,
+        {
+          environments: r.environmentCounts(),
+          coldStarts: r.coldStarts,
+          throttles: r.throttles,
+          waiting: r.queued,
+          ...(r.reservedConcurrency !== undefined && { reservedConcurrency: r.reservedConcurrency }),
+          ...(r.initFailure && { initError: r.initFailure }),
+          ...(r.startError && { startError: r.startError }),
+        },
+      ]),
     );
 
   const health = (): Record<string, unknown> => ({
@@ -243,6 +246,8 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
     ...(failure && { error: failure }),
     stack: stack.name,
     ...(deployed && { localstack: { action: deployed.action, seconds: deployed.seconds, resources: deployed.resources.length } }),
+    account: { concurrency: account.limit, unreservedAvailable: account.unreservedAvailable, environments: budget.size, awsDefaultConcurrency: 1000 },
+    limits: { idleEnvironmentSeconds: config.IDLE_ENVIRONMENT_SECONDS, initTimeoutSeconds: config.INIT_TIMEOUT_SECONDS, tmp: tmpKind ?? { kind: 'unknown' } },
     functions: functionsHealth(),
     eventSourceMappings: workers.map((w) => w.poller.name),
     functionUrls: Object.fromEntries((plan?.urls ?? []).map((u, i) => [u.function, { url: u.url, authType: u.authType, signingProxy: `http://127.0.0.1:${signingProxyPort(i)}/` }])),
@@ -275,7 +280,9 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
   async function startServers(p: LocalPlan): Promise<void> {
     const host = config.LAMBDA_API_HOST;
     for (const [index, fn] of p.functions.entries()) {
-      servers.push(await startHttpServer(runtimeApiHandler(runtimes.get(fn.name)!, logger), runtimeApiPort(index), host, logger));
+      const runtime = runtimes.get(fn.name)!;
+      const isForeign = (address: string) => [...runtimes.values()].some((other) => other !== runtime && other.isEnvironment(address));
+      servers.push(await startHttpServer(runtimeApiHandler(runtime, { isForeign }), runtimeApiPort(index), host, logger));
     }
     for (const [index, url] of p.urls.entries()) {
       const port = functionUrlPort(index);
@@ -313,25 +320,20 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
             await enqueueEvent(sqs, await asyncQueue(fn), { requestId, payload: payload.toString('base64'), attempts: 0, acceptedAt: Date.now() });
             return requestId;
           },
-          onConcurrency: (name, reserved) => {
-            const fn = plan!.functions.find((f) => f.name === name)!;
-            void pools.get(name)!.resize(poolSize(fn, reserved));
-            logger.info({ function: name, reservedConcurrency: reserved ?? 'none' }, 'reserved concurrency changed');
+          updateConfiguration: (fn, changes) => {
+            // The plan is what the next environments are made from; the runtime replaces the current ones.
+            if (changes.memoryMb !== undefined) fn.memoryMb = changes.memoryMb;
+            if (changes.timeoutSeconds !== undefined) fn.timeoutSeconds = changes.timeoutSeconds;
+            runtimes.get(fn.name)!.reconfigure(changes);
+            logger.info({ function: fn.name, ...changes }, 'function configuration changed (UpdateFunctionConfiguration); its environments are replaced');
           },
+          onConcurrency: (name, reserved) => logger.info({ function: name, reservedConcurrency: reserved ?? 'none' }, 'reserved concurrency changed'),
           ...(config.LOCAL_DEV_RELOAD && {
+            // What runs finishes on the old code; what comes next starts an environment on the new.
             devReload: async (name: string) => {
-              const runtime = runtimes.get(name)!;
-              const fn = plan!.functions.find((f) => f.name === name)!;
-              const started = Date.now();
-              // What runs finishes on the old code; what waits runs on the new.
-              await runtime.hold(fn.timeoutSeconds * 1000);
-              try {
-                const restarted = await pools.get(name)!.replaceAll();
-                logger.info({ function: name, restarted, ms: Date.now() - started }, 'reloaded on the new bundle');
-                return { function: name, restarted };
-              } finally {
-                runtime.release();
-              }
+              const restarted = runtimes.get(name)!.retireAll();
+              logger.info({ function: name, restarted }, 'reloaded on the new bundle');
+              return { function: name, restarted };
             },
           }),
           onInvoked: (name, result) =>
@@ -347,11 +349,26 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
     );
   }
 
+  /** The proxy may start after the service (compose starts both): its health, polled for a minute. */
+  async function waitForProxy(): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        tmpKind = (await proxy.health()).tmp;
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw new DeployError(`the Docker proxy at ${config.DOCKER_PROXY_URL} does not answer: ${(error as Error).message}`);
+        await sleep(500);
+      }
+    }
+  }
+
   return {
     health,
     async start() {
       await startLambdaApi();
       try {
+        await waitForProxy();
         // A stack left by an earlier run of the service (a crash, a restart): its containers go first.
         const leftovers = await proxy.list();
         await Promise.all(leftovers.map((c) => proxy.remove(c.Id).catch(() => undefined)));
@@ -360,14 +377,15 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
         wire(plan);
         await startServers(plan);
         proxy.watch(onExit);
-        await Promise.all(plan.functions.map((fn) => pools.get(fn.name)!.resize(poolSize(fn))));
+        if (tmpKind?.kind !== 'volume') logger.warn({ why: tmpKind?.why }, "/tmp is a tmpfs here (counted against the function's memory): loop devices are not available to the Docker proxy");
         for (const worker of workers) worker.start();
         state = 'ok';
         logger.info(
           {
             stack: stack.name,
             lambdaApi: config.LAMBDA_API_PORT,
-            functions: Object.fromEntries(plan.functions.map((f, i) => [f.name, { image: `${f.repository}:${config.IMAGE_TAG}`, runtimeApi: runtimeApiPort(i) }])),
+            functions: Object.fromEntries(plan.functions.map((f, i) => [f.name, { image: `${f.repository}:${config.IMAGE_TAG}`, runtimeApi: runtimeApiPort(i), ...(f.reservedConcurrency !== undefined && { reservedConcurrency: f.reservedConcurrency }) }])),
+            accountConcurrency: config.ACCOUNT_CONCURRENCY,
             functionUrls: Object.fromEntries(plan.urls.map((u) => [u.function, u.url])),
             eventSourceMappings: workers.map((w) => w.poller.name),
           },
@@ -387,7 +405,10 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
       // Pollers stop receiving; what was not received stays in its queue or stream for the next start.
       await Promise.race([Promise.all(workers.map((w) => w.stop())), sleep(config.SHUTDOWN_GRACE_MS)]);
       proxy.stop();
-      await Promise.all([...pools.values()].map((p) => p.removeAll()));
+      for (const runtime of runtimes.values()) runtime.stop();
+      // The removals run through the proxy: wait (briefly) until the environments are gone.
+      const deadline = Date.now() + 10_000;
+      while (budget.size > 0 && Date.now() < deadline) await sleep(100);
       for (const server of servers) {
         server.closeAllConnections();
         server.close();

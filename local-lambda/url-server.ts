@@ -58,6 +58,8 @@ export function functionUrlHandler(deps: UrlServerDeps): (req: IncomingMessage, 
     );
     const result = await runtime.invoke({ payload: Buffer.from(JSON.stringify(event)), requestId });
     logInvocation(logger, { function: config.function, source: 'function-url', requestId: result.requestId, durationMs: result.durationMs, outcome: outcomeOf(result), method, path: event.rawPath });
+    // No room in the function's concurrency: the URL answers 429, as Lambda's do.
+    if (!result.ok && result.kind === 'Throttled') return write(res, withCors(cors, headers.origin, json(429, { Message: 'Rate Exceeded.' })), result.requestId);
     const answer = result.ok && result.payload.length <= MAX_PAYLOAD_BYTES ? fromUrlPayload(result.payload) : badGateway();
     write(res, withCors(cors, headers.origin, answer), result.requestId);
   };

@@ -1,7 +1,7 @@
 // `make dev`: the stack as `make up` makes it, but each function container runs its bundle from
 // .cache/dev/<folder>/ (the Docker proxy mounts it: docker-compose.dev.yml), which esbuild rebuilds
-// on every save; after a rebuild the local Lambda service replaces the environments of the
-// functions built from that folder, so the next event runs the new code. One line per reload, with
+// on every save; after a rebuild the local Lambda service retires the environments of the
+// functions built from that folder, so the next event starts one on the new code. One line per reload, with
 // its time. Ctrl-C stops watching; the stack stays up (make down).
 //   DEV_BUNDLES=$PWD/.cache/dev npx tsx scripts/dev.ts   build, bring the stack up in dev mode, watch
 //   npx tsx scripts/dev.ts --build                      only write the bundles once
@@ -19,29 +19,17 @@ export const DEV_COMPOSE_FILE = 'docker-compose.dev.yml';
 /** Where a function folder's dev bundle is written (and mounted from). */
 export const devBundleDir = (folder: string): string => `.cache/dev/${folder}`;
 
-interface Health {
-  functions: Record<string, { idle: number; inFlight: number }>;
-}
-
-const health = async (): Promise<Health> => (await fetch(`${LAMBDA_API}/health`)).json() as Promise<Health>;
-
-/** Asks the service to load a function's new bundle; resolves once its new environments poll. */
-export async function reloadFunction(name: string, deadlineMs = 30_000): Promise<{ restarted: number }> {
+/** Asks the service to load a function's new bundle: its environments are retired (busy ones once done); the next event starts one on the new code. */
+export async function reloadFunction(name: string): Promise<{ restarted: number }> {
   const res = await fetch(`${LAMBDA_API}/dev/reload/${name}`, { method: 'POST' });
   if (!res.ok) throw new Error(`the local Lambda service refused the reload of ${name} (${res.status}): is the stack up in dev mode (make dev)?`);
-  const { restarted } = (await res.json()) as { restarted: number };
-  const deadline = Date.now() + deadlineMs;
-  while (((await health()).functions[name]?.idle ?? 0) < restarted) {
-    if (Date.now() > deadline) throw new Error(`${name}'s environments did not come back within ${deadlineMs / 1000} s: see make logs FUNCTION=${name}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return { restarted };
+  return (await res.json()) as { restarted: number };
 }
 
 /** Reloads every function built from `folder` (one folder may run several functions). */
-export async function reload(folder: string, deadlineMs = 30_000): Promise<{ restarted: number }> {
+export async function reload(folder: string): Promise<{ restarted: number }> {
   const names = (await readStack()).functions.filter((f) => f.image.replace(/:[^:/]*$/, '').split('/').pop() === folder && !f.command).map((f) => f.name);
-  const results = await Promise.all(names.map((name) => reloadFunction(name, deadlineMs)));
+  const results = await Promise.all(names.map((name) => reloadFunction(name)));
   return { restarted: results.reduce((n, r) => n + r.restarted, 0) };
 }
 
@@ -118,7 +106,7 @@ async function main(): Promise<void> {
     const run = (pending.get(fn) ?? Promise.resolve()).then(async () => {
       try {
         const { restarted } = await reload(fn);
-        console.log(`${new Date().toLocaleTimeString()}  reloaded ${fn} in ${(performance.now() - saved).toFixed(0)} ms (bundle ${bundleMs.toFixed(0)} ms, ${restarted} container${restarted === 1 ? '' : 's'})`);
+        console.log(`${new Date().toLocaleTimeString()}  reloaded ${fn} in ${(performance.now() - saved).toFixed(0)} ms (bundle ${bundleMs.toFixed(0)} ms, ${restarted} environment${restarted === 1 ? '' : 's'} retired; the next event starts one)`);
       } catch (error) {
         console.log(`${new Date().toLocaleTimeString()}  ${fn}: ${(error as Error).message}`);
       }

@@ -4,7 +4,6 @@
 // FUNCTION is a folder under functions/ (or a function's name or logical id). Without EVENT it sends
 // the first sample of functions/<folder>/events/, or for a function on a schedule, the event its
 // schedule would send at this instant (the schedule's input from the template).
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { scheduleInput } from '../local-lambda/event-sources/schedule-expression';
 import { destroyClients, lambdaClient, localClients } from '../toolkit/clients';
-import { COMPOSE_PROJECT, FUNCTION_LABEL, STACK_LABEL } from '../toolkit/labels';
+import { functionLogLines } from '../toolkit/function-logs';
 import { functionOf, readStack, StackLookupError, type StackView } from '../toolkit/stack';
 
 class InvokeError extends Error {}
@@ -57,11 +56,10 @@ export function objectsNamed(event: unknown): Array<{ bucket: string; key: strin
   return s3Records.filter((r) => r.s3?.bucket?.name && r.s3?.object?.key).map((r) => ({ bucket: r.s3.bucket.name, key: decodeURIComponent(String(r.s3.object.key).replace(/\+/g, ' ')) }));
 }
 
-/** The function's log lines of one request, from its environments (their containers keep them). */
+/** The function's log lines of one request (Lambda's own and the function's), from its log. */
 function logLines(name: string, requestId: string): string[] {
   try {
-    const ids = execFileSync('docker', ['ps', '-q', '--filter', `label=${STACK_LABEL}=${COMPOSE_PROJECT}`, '--filter', `label=${FUNCTION_LABEL}=${name}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
-    return ids.flatMap((id) => execFileSync('docker', ['logs', '--tail', '1000', id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')).filter((l) => l.includes(requestId));
+    return functionLogLines(name).filter((l) => l.message.includes(requestId)).map((l) => l.message);
   } catch {
     return [];
   }
@@ -107,8 +105,8 @@ async function main(): Promise<void> {
     lambda.destroy();
   }
   const elapsed = performance.now() - started;
-  const report = Buffer.from(out.LogResult ?? '', 'base64').toString('utf8').trim();
-  const requestId = /RequestId: (\S+)/.exec(report)?.[1] ?? '';
+  const tail = Buffer.from(out.LogResult ?? '', 'base64').toString('utf8').trim();
+  const requestId = out.$metadata.requestId ?? /RequestId: (\S+)/.exec(tail)?.[1] ?? '';
   const body = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8');
   let pretty = body;
   try {
@@ -118,10 +116,14 @@ async function main(): Promise<void> {
   }
   console.log(`status ${out.StatusCode}${out.FunctionError ? `, function error (${out.FunctionError})` : ''}, ${elapsed.toFixed(0)} ms round trip`);
   console.log(`response:\n${pretty}`);
-  const lines = requestId ? logLines(fn, requestId) : [];
+  // The REPORT line is written once the environment's peak memory is read: a moment after the answer.
+  let lines = requestId ? logLines(fn, requestId) : [];
+  for (const deadline = Date.now() + 3_000; requestId && !lines.some((l) => l.startsWith('REPORT')) && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    lines = logLines(fn, requestId);
+  }
   console.log(`log (${fn}, request ${requestId || 'unknown'}):`);
-  for (const line of lines) console.log(`  ${line}`);
-  if (report) console.log(`  ${report}`);
+  for (const line of lines.length > 0 ? lines : tail.split('\n')) console.log(`  ${line}`);
   if (out.FunctionError) process.exitCode = 1;
 }
 

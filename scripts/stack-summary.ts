@@ -10,14 +10,23 @@ async function main(): Promise<void> {
     localstack?: { action: string; seconds: number; resources: number };
     eventSourceMappings: string[];
     schedules: string[];
-    functions: Record<string, { initError?: { errorType: string; errorMessage: string }; startError?: string }>;
+    functions: Record<string, { initError?: { errorType: string; errorMessage: string }; startError?: string; reservedConcurrency?: number }>;
+    account?: { concurrency: number; awsDefaultConcurrency: number };
+    limits?: { idleEnvironmentSeconds: number; tmp: { kind: string; why?: string } };
   };
   const served = view.resources.filter((r) => r.owner === 'local-lambda');
   const ls = health.localstack;
   console.log(`\nThe stack ${view.name} is up.`);
   if (ls) console.log(`  LocalStack's CloudFormation: ${ls.resources} resources, ${ls.action}${ls.action === 'unchanged' ? '' : ` in ${ls.seconds.toFixed(1)} s`}`);
   console.log(`  the local Lambda service: ${served.length} resources: ${view.functions.length} functions, ${health.eventSourceMappings.length} event source mappings and Event queues, ${view.urls.length} Function URL${view.urls.length === 1 ? '' : 's'}, ${health.schedules.length} schedule${health.schedules.length === 1 ? '' : 's'}`);
-  for (const fn of view.functions) console.log(`    ${fn.image.padEnd(36)} ${fn.name}  (${fn.memoryMb} MB, ${fn.timeoutSeconds} s)`);
+  for (const fn of view.functions) {
+    const reserved = health.functions[fn.name]?.reservedConcurrency;
+    console.log(`    ${fn.image.padEnd(36)} ${fn.name}  (${fn.memoryMb} MB, ${fn.timeoutSeconds} s${reserved === undefined ? '' : `, reserved concurrency ${reserved}`})`);
+  }
+  if (health.account && health.limits) {
+    console.log(`  environments start on demand (none yet) and go after ${health.limits.idleEnvironmentSeconds} s idle; account concurrency ${health.account.concurrency} (AWS: ${health.account.awsDefaultConcurrency.toLocaleString('en')}); watch them at ${LAMBDA_API_URL}/`);
+    if (health.limits.tmp.kind !== 'volume') console.log(`  WARNING /tmp is a tmpfs counted against each function's memory: ${health.limits.tmp.why ?? 'loop devices unavailable'}`);
+  }
   for (const s of health.schedules) console.log(`    schedule ${s}`);
   for (const [name, f] of Object.entries(health.functions)) {
     if (f.initError) console.log(`  WARNING ${name} fails its init: ${f.initError.errorType}: ${f.initError.errorMessage} (make logs FUNCTION=${name})`);

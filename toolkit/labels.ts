@@ -1,5 +1,5 @@
 // Docker labels: how the local stack's containers are found and cleaned up.
-export { FUNCTION_IMAGE_LABEL, FUNCTION_LABEL, STACK_LABEL } from '../local-lambda/container-spec';
+export { FUNCTION_IMAGE_LABEL, FUNCTION_LABEL, PEER_LABEL, STACK_LABEL } from '../local-lambda/container-spec';
 
 /** Every container a suite starts (and, through the proxy, every function container of a suite's stack). */
 export const TEST_LABEL = 'lambda-pipelines.test';

@@ -16,9 +16,10 @@ export interface LocalStack {
   clients: LocalClients;
 }
 
-export async function startLocalStack(network?: StartedNetwork): Promise<LocalStack> {
+/** `labels`: more labels (a stack's peer labels, so its function environments reach it). */
+export async function startLocalStack(network?: StartedNetwork, labels: Record<string, string> = {}): Promise<LocalStack> {
   let container = new LocalstackContainer(LOCALSTACK_IMAGE)
-    .withLabels({ [TEST_LABEL]: 'true' })
+    .withLabels({ [TEST_LABEL]: 'true', ...labels })
     .withEnvironment({
       PROVIDER_OVERRIDE_DYNAMODBSTREAMS: 'v2',
       SERVICES: LOCALSTACK_SERVICES,

@@ -1,8 +1,8 @@
 // The whole local stack for a suite, as `make up` runs it: the CDK app synthesized as a test stack
 // (the same app with other settings, or extended by the suite with CDK constructs of its own),
-// LocalStack, the Docker proxy and the local Lambda service on one Docker network. The service
-// deploys the template exactly as it deploys `make up`'s, and starts the function containers
-// itself through the proxy.
+// LocalStack and the local Lambda service on one network, the service and the Docker proxy on
+// another, each function environment on its own (made by the proxy). The service deploys the
+// template exactly as it deploys `make up`'s, and starts the environments on demand.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import type { PipelinesStack, PipelinesStackProps } from '../../infra/pipelines-
 import { SANDBOX_USER } from '../../local-lambda/container-spec';
 import type { CfnTemplate } from '../../local-lambda/template/template';
 import { LOCAL_CREDENTIALS } from '../../toolkit/clients';
-import { FUNCTION_LABEL, STACK_LABEL, TEST_LABEL, imageOf } from '../../toolkit/labels';
+import { FUNCTION_LABEL, PEER_LABEL, STACK_LABEL, TEST_LABEL, imageOf } from '../../toolkit/labels';
 import { FUNCTION_URL_BASE_PORT, LAMBDA_API_PORT, SIGNING_PROXY_BASE_PORT } from '../../toolkit/ports';
 import { functionOf, output, readStack, type StackView } from '../../toolkit/stack';
 import { eventually } from './docker';
@@ -40,8 +40,10 @@ export interface StackOptions {
   handlers?: PipelinesStackProps['handlers'];
   /** CDK added to the stack by the suite before it is synthesized: a trigger, a queue... */
   extend?: (stack: PipelinesStack) => void;
-  /** Environments kept per function: `2`, or `<function name>=4` (ENVIRONMENTS_PER_FUNCTION). */
-  environments?: number | string;
+  /** An environment idle this long is removed (IDLE_ENVIRONMENT_SECONDS; suites: seconds). */
+  idleSeconds?: number;
+  /** The account's concurrency (ACCOUNT_CONCURRENCY). */
+  accountConcurrency?: number;
   /** More environment of the local Lambda service. */
   serviceEnvironment?: Record<string, string>;
 }
@@ -65,8 +67,10 @@ export interface RunningStack {
   serviceContainerId: string;
   /** The ids of a function's running environments (containers). */
   environments(folder: string): string[];
-  /** Waits until every function has its environments polling for work. */
+  /** Waits until the service has deployed the stack. */
   ready(): Promise<void>;
+  /** The service's /health. */
+  health(): Promise<ServiceHealth>;
   serviceLogs(): Promise<string>;
   /** Stops the local Lambda service (SIGTERM) and starts it again, as `docker restart` does. */
   restartService(): Promise<void>;
@@ -86,29 +90,76 @@ export function synthTestStack(options: Pick<StackOptions, 'config' | 'handlers'
   return { template, dir };
 }
 
-export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
-  const { template, dir } = synthTestStack(options);
-  const stackId = `test-${randomUUID().slice(0, 8)}`;
-  const network: StartedNetwork = await new Network().start();
-  const localstack = await startLocalStack(network);
+export interface ServiceHealth {
+  status: string;
+  error?: string;
+  account: { concurrency: number; unreservedAvailable: number; environments: number };
+  limits: { tmp: { kind: string; why?: string } };
+  functions: Record<string, { environments: { starting: number; idle: number; busy: number }; coldStarts: number; throttles: number; waiting: number; reservedConcurrency?: number; initError?: { errorType: string; errorMessage: string }; startError?: string }>;
+}
 
-  const dockerProxy = await new GenericContainer(imageOf('local-lambda'))
+/** The Docker proxy as compose runs it: root with the socket, CAP_SYS_ADMIN and the loop devices for /tmp, nothing else. */
+class DockerProxyContainer extends HardenedContainer {
+  constructor(image: string, scratchVolume: string) {
+    super(image);
+    this.hostConfig.CapAdd = ['SYS_ADMIN'];
+    this.hostConfig.DeviceCgroupRules = ['b 7:* rwm', 'c 10:237 rwm'];
+    this.hostConfig.SecurityOpt = ['no-new-privileges:true', 'apparmor=unconfined'];
+    this.hostConfig.Mounts = [{ Type: 'volume', Source: scratchVolume, Target: '/var/lib/lambda-scratch' }];
+  }
+}
+
+export async function startDockerProxy(network: StartedNetwork, stackId: string, environment: Record<string, string> = {}): Promise<{ container: StartedTestContainer; scratchVolume: string }> {
+  const scratchVolume = `${stackId}-scratch`;
+  execFileSync('docker', ['volume', 'create', '--label', `${TEST_LABEL}=true`, scratchVolume], { stdio: 'ignore' });
+  const proxy = new DockerProxyContainer(imageOf('local-lambda'), scratchVolume)
     .withNetwork(network)
     .withNetworkAliases('docker-proxy')
     .withLabels({ [TEST_LABEL]: 'true' })
     .withEntrypoint(['/usr/local/bin/node', '/var/task/docker-proxy.mjs'])
-    .withEnvironment({ STACK_ID: stackId, FUNCTION_NETWORK: network.getName(), CONTAINER_LABELS: JSON.stringify({ [TEST_LABEL]: 'true' }), PORT: '2375' })
+    .withEnvironment({ STACK_ID: stackId, CONTAINER_LABELS: JSON.stringify({ [TEST_LABEL]: 'true' }), PORT: '2375', ...environment })
     .withExposedPorts(2375)
     .withUser('0:0')
-    .withBindMounts([{ source: '/var/run/docker.sock', target: '/var/run/docker.sock' }])
-    .withWaitStrategy(Wait.forLogMessage('docker-proxy ready'))
-    .start();
+    .withBindMounts([
+      { source: '/var/run/docker.sock', target: '/var/run/docker.sock' },
+      { source: '/dev', target: '/dev' },
+    ])
+    .withWaitStrategy(Wait.forLogMessage('docker-proxy ready'));
+  return { container: await proxy.start(), scratchVolume };
+}
+
+/**
+ * The local Lambda service's container, joined to the control network before it starts (as compose
+ * does): joined later, Docker may move its published ports, which the suite has already read.
+ */
+class ServiceContainer extends HardenedContainer {
+  constructor(
+    image: string,
+    private readonly control: StartedNetwork,
+  ) {
+    super(image);
+  }
+
+  protected override async containerCreated(containerId: string): Promise<void> {
+    execFileSync('docker', ['network', 'connect', this.control.getName(), containerId], { stdio: 'ignore' });
+  }
+}
+
+export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
+  const { template, dir } = synthTestStack(options);
+  const stackId = `test-${randomUUID().slice(0, 8)}`;
+  const peer = (name: string) => ({ [STACK_LABEL]: stackId, [PEER_LABEL]: name });
+  // LocalStack and the service on one network, the service and the proxy on another.
+  const services: StartedNetwork = await new Network().start();
+  const control: StartedNetwork = await new Network().start();
+  const localstack = await startLocalStack(services, peer('localstack'));
+  const { container: dockerProxy, scratchVolume } = await startDockerProxy(control, stackId);
 
   const ports = [LAMBDA_API_PORT, FUNCTION_URL_BASE_PORT, SIGNING_PROXY_BASE_PORT];
-  const service = await new HardenedContainer(imageOf('local-lambda'))
-    .withNetwork(network)
+  const service = await new ServiceContainer(imageOf('local-lambda'), control)
+    .withNetwork(services)
     .withNetworkAliases('local-lambda')
-    .withLabels({ [TEST_LABEL]: 'true' })
+    .withLabels({ [TEST_LABEL]: 'true', ...peer('local-lambda') })
     .withEnvironment({
       STACK_TEMPLATE: `/var/lambda-stack/${STACK_NAME}.template.json`,
       LAMBDA_API_HOST: '0.0.0.0',
@@ -122,7 +173,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       // Presigned URLs for the suite's browser: LocalStack as the test process reaches it.
       PUBLIC_ENDPOINT_URL: localstack.endpoint,
       ASYNC_RETRY_DELAYS_SECONDS: '1,1',
-      ENVIRONMENTS_PER_FUNCTION: String(options.environments ?? 1),
+      IDLE_ENVIRONMENT_SECONDS: String(options.idleSeconds ?? 120),
+      ...(options.accountConcurrency && { ACCOUNT_CONCURRENCY: String(options.accountConcurrency) }),
       SHUTDOWN_GRACE_MS: '5000',
       ...options.serviceEnvironment,
     })
@@ -147,19 +199,22 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       }, 500);
     });
   };
-  /** Deployed, and every function's environments polling: what a suite may start from. */
+  const health = async (): Promise<ServiceHealth> => {
+    try {
+      return (await (await fetch(`${url()}/health`)).json()) as ServiceHealth;
+    } catch (error) {
+      throw new Error(`GET ${url()}/health: ${(error as Error).message} (${String((error as { cause?: unknown }).cause)})`);
+    }
+  };
+  /** Deployed: what a suite may start from (no environment runs before the first event). */
   const ready = async (): Promise<void> => {
     const outcome = await eventually(
       async () => {
-        const health = (await (await fetch(`${url()}/health`)).json()) as { status: string; error?: string; functions: Record<string, { idle: number; wanted: number; initError?: { errorMessage: string } }> };
-        if (health.status === 'failed') return { failed: health.error ?? 'no reason given' };
-        // A function that cannot even initialise never becomes ready: say why at once.
-        const broken = Object.entries(health.functions).filter(([, f]) => f.initError);
-        if (broken.length > 0) return { failed: broken.map(([name, f]) => `${name} fails its init: ${f.initError!.errorMessage}`).join('; ') };
-        if (health.status !== 'ok') return undefined;
-        return Object.values(health.functions).every((f) => f.idle >= f.wanted) ? { failed: undefined } : undefined;
+        const h = await health();
+        if (h.status === 'failed') return { failed: h.error ?? 'no reason given' };
+        return h.status === 'ok' ? { failed: undefined } : undefined;
       },
-      'the local Lambda service to deploy the test stack and every function to poll for work',
+      'the local Lambda service to deploy the test stack',
       180_000,
       500,
     ).catch(async (error: unknown) => {
@@ -191,6 +246,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         .split('\n')
         .filter(Boolean),
     ready,
+    health,
     serviceLogs: logs,
     async restartService() {
       await service.restart({ timeout: 30_000 });
@@ -198,16 +254,25 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       view = await readStack(url());
     },
     async stop() {
-      // SIGTERM: the service removes its environments itself.
+      // SIGTERM: the service removes its environments itself (container, network, /tmp).
       await service.stop({ timeout: 20_000 }).catch(() => undefined);
-      const left = execFileSync('docker', ['ps', '-aq', '--filter', `label=${STACK_LABEL}=${stackId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
-      if (left.length > 0) execFileSync('docker', ['rm', '-f', ...left], { stdio: 'ignore' });
+      // What it could not remove (a suite killed it): removed through the proxy, which cleans up after them.
+      const left = execFileSync('docker', ['ps', '-aq', '--no-trunc', '--filter', `label=${STACK_LABEL}=${stackId}`, '--filter', FUNCTION_LABEL_FILTER], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      for (const id of left) await fetch(`http://127.0.0.1:${dockerProxy.getMappedPort(2375)}/containers/${id}`, { method: 'DELETE' }).catch(() => undefined);
       await dockerProxy.stop({ timeout: 1_000 });
       await localstack.container.stop();
-      await network.stop();
+      for (const name of execFileSync('docker', ['network', 'ls', '-q', '--filter', `label=${STACK_LABEL}=${stackId}`], { encoding: 'utf8' }).split('\n').filter(Boolean)) {
+        execFileSync('docker', ['network', 'rm', name], { stdio: 'ignore' });
+      }
+      await services.stop();
+      await control.stop();
+      execFileSync('docker', ['volume', 'rm', '-f', scratchVolume], { stdio: 'ignore' });
     },
   };
 }
+
+/** The filter of Docker's CLI for every function container. */
+const FUNCTION_LABEL_FILTER = `label=${FUNCTION_LABEL}`;
 
 export class DeployFailed extends Error {
   override name = 'DeployFailed';

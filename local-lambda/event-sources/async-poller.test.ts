@@ -1,9 +1,8 @@
-import { FunctionRuntime } from '../function-runtime';
 import type { AsyncInvokePlan } from '../template/plan';
 import { AsyncPoller, type QueuedEvent } from './async-poller';
 import type { AsyncFailureRecord, FailureRecord } from './failure-records';
 import { EsmWorker } from './poller';
-import { containers, fakeClient, silent, until, type Answer } from './test-support';
+import { fakeClient, silent, testRuntime, until, type Answer, type TestRuntimeOptions } from './test-support';
 
 const spec: AsyncInvokePlan = { function: 'thumbnail', maximumRetryAttempts: 2, maximumEventAgeInSeconds: 21_600, onFailure: 'arn:aws:sqs:us-east-1:000000000000:thumbnail-dlq' };
 
@@ -26,9 +25,9 @@ function internalQueue(events: QueuedEvent[]) {
   return { ...fake, waiting, sentDelays, deleted };
 }
 
-function setup(events: QueuedEvent[], answer: () => Answer, now = () => 1_000_000) {
-  const runtime = new FunctionRuntime({ name: 'thumbnail', arn: 'arn', timeoutSeconds: 5 });
-  const seen = containers(runtime, answer);
+function setup(events: QueuedEvent[], answer: (event: any) => Answer | Promise<Answer>, now = () => 1_000_000, options: TestRuntimeOptions = {}) {
+  const { runtime, events: seenEvents } = testRuntime(answer, { name: 'thumbnail', ...options });
+  const seen = { events: seenEvents };
   const q = internalQueue(events);
   const sent: Array<{ queue: string; record: FailureRecord }> = [];
   const poller = new AsyncPoller({
@@ -42,7 +41,7 @@ function setup(events: QueuedEvent[], answer: () => Answer, now = () => 1_000_00
     logger: silent,
     now,
   });
-  return { poller, q, seen, sent };
+  return { poller, q, seen, sent, runtime };
 }
 
 const event = (payload: unknown, acceptedAt = 1_000_000): QueuedEvent => ({ requestId: 'req-1', payload: Buffer.from(JSON.stringify(payload)).toString('base64'), attempts: 0, acceptedAt });
@@ -88,6 +87,36 @@ describe('Event invocations', () => {
     await pollUntilIdle(poller);
     expect(seen.events).toEqual([]);
     expect((sent[0]!.record as AsyncFailureRecord).requestContext.condition).toBe('EventAgeExceeded');
+  });
+});
+
+describe('Event invocations throttled', () => {
+  it('go back to the queue with a growing delay, not counted as attempts', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const answer = async (e: { blocker?: boolean }): Promise<Answer> => (e.blocker ? (await gate, { ok: 'b' }) : { ok: 'done' });
+    const { poller, q, seen, runtime } = setup([event({ n: 1 })], answer, () => 1_000_000, { reserved: 1 });
+    // The one execution the function has is taken by a synchronous call that waits for an environment.
+    const blocker = runtime.invoke({ payload: Buffer.from('{"blocker":true}') });
+    await until(() => seen.events.length === 1, 'the blocker running');
+    expect(await poller.poll()).toBe('busy');
+    // Room appears only after the poll saw none: the event is received, then throttled when invoked.
+    const realHas = runtime.hasFreeConcurrency.bind(runtime);
+    runtime.hasFreeConcurrency = () => true;
+    expect(await poller.poll()).toBe('work');
+    await poller.drain();
+    runtime.hasFreeConcurrency = realHas;
+    expect(q.sentDelays).toEqual([1]);
+    expect(JSON.parse(q.waiting[0]!.Body)).toMatchObject({ attempts: 0, throttles: 1 });
+    release();
+    await blocker;
+  });
+
+  it('at reserved concurrency 0 go straight to the on-failure destination, never invoked (ZeroReservedConcurrency)', async () => {
+    const { poller, seen, sent } = setup([event({ n: 1 })], () => ({ ok: 'done' }), () => 1_000_000, { reserved: 0 });
+    await pollUntilIdle(poller);
+    expect(seen.events).toEqual([]);
+    expect((sent[0]!.record as AsyncFailureRecord).requestContext).toMatchObject({ condition: 'ZeroReservedConcurrency', approximateInvokeCount: 0 });
   });
 });
 

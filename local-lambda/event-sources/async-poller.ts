@@ -2,6 +2,10 @@
 // event is stored in the function's internal queue (so a restart loses none); this poller invokes
 // it, retries a failure MaximumRetryAttempts times with a delay, and sends what still fails (or
 // grew older than MaximumEventAgeInSeconds) to the on-failure destination in AWS's record format.
+// Throttled ("Error handling and automatic retries in Lambda"): the event goes back to the queue
+// and is tried again, 1 s after the first attempt and doubling up to 5 minutes, until it reaches
+// its maximum age; throttles are not attempts. At reserved concurrency 0 it goes straight to the
+// on-failure destination, condition ZeroReservedConcurrency, never invoked (as AWS records it).
 import { createHash } from 'node:crypto';
 import { ChangeMessageVisibilityCommand, CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from 'pino';
@@ -32,7 +36,12 @@ export interface QueuedEvent {
   attempts: number;
   /** When the Invoke API accepted it (epoch ms): MaximumEventAgeInSeconds counts from here. */
   acceptedAt: number;
+  /** Throttled tries so far (they set the backoff, they are not attempts). */
+  throttles?: number;
 }
+
+/** The wait before a throttled event is tried again: 1 s, doubling, up to 5 minutes. */
+export const throttledRetrySeconds = (throttles: number): number => Math.min(300, 2 ** Math.max(0, throttles - 1));
 
 export interface AsyncQueue {
   url: string;
@@ -81,8 +90,8 @@ export class AsyncPoller implements Poller {
   async poll(): Promise<PollOutcome> {
     const { sqs, runtime } = this.options;
     const queue = await this.options.queue();
-    // Throttled (reserved concurrency 0) or busy: the events wait in the queue, as Lambda's do.
-    if (!runtime.canTakeWork()) return 'busy';
+    // No room now: the events wait in the queue (at reserved concurrency 0 they are taken, to be recorded).
+    if (!runtime.throttledForGood && !runtime.hasFreeConcurrency()) return 'busy';
     const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 1, WaitTimeSeconds: LONG_POLL_SECONDS }));
     const messages = out.Messages ?? [];
     for (const message of messages) {
@@ -112,11 +121,26 @@ export class AsyncPoller implements Poller {
     const payload = Buffer.from(event.payload, 'base64');
     const ageSeconds = (now() - event.acceptedAt) / 1000;
     let result: Awaited<ReturnType<FunctionRuntime['invoke']>> | undefined;
-    let condition: 'RetriesExhausted' | 'EventAgeExceeded' | undefined;
+    let condition: 'RetriesExhausted' | 'EventAgeExceeded' | 'ZeroReservedConcurrency' | undefined;
     if (ageSeconds > config.maximumEventAgeInSeconds) {
       condition = 'EventAgeExceeded';
+    } else if (runtime.throttledForGood) {
+      condition = 'ZeroReservedConcurrency';
     } else {
       result = await runtime.invoke({ payload });
+      if (!result.ok && result.kind === 'Throttled') {
+        event.throttles = (event.throttles ?? 0) + 1;
+        const delay = throttledRetrySeconds(event.throttles);
+        if (ageSeconds + delay <= config.maximumEventAgeInSeconds) {
+          await enqueueEvent(sqs, queue, event, Math.min(900, delay));
+          await sqs.send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: message.ReceiptHandle }));
+          return;
+        }
+        result = undefined;
+        condition = 'EventAgeExceeded';
+      }
+    }
+    if (result) {
       event.attempts++;
       logInvocation(logger, {
         function: config.function,
@@ -147,7 +171,7 @@ export class AsyncPoller implements Poller {
         condition = 'RetriesExhausted';
       }
     }
-    const record = asyncFailureRecord({ payload, result, requestId: event.requestId, functionArn, attempts: event.attempts, condition });
+    const record = asyncFailureRecord({ payload, result, requestId: event.requestId, functionArn, attempts: event.attempts, condition: condition! });
     if (!config.onFailure) {
       await sqs.send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: message.ReceiptHandle }));
       logger.error({ function: config.function, requestId: event.requestId, condition }, 'Event invocation failed for good; dropped (no on-failure destination)');

@@ -24,7 +24,7 @@ type Failure = Extract<InvocationResult, { ok: false }> | { ok: true; requestId:
 interface RequestContext {
   requestId: string;
   functionArn: string;
-  condition: 'Success' | 'RetriesExhausted' | 'EventAgeExceeded' | 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
+  condition: 'Success' | 'RetriesExhausted' | 'EventAgeExceeded' | 'ZeroReservedConcurrency' | 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
   approximateInvokeCount: number;
 }
 
@@ -84,7 +84,7 @@ export function asyncFailureRecord(options: {
   requestId: string;
   functionArn: string;
   attempts: number;
-  condition: 'Success' | 'RetriesExhausted' | 'EventAgeExceeded';
+  condition: 'Success' | 'RetriesExhausted' | 'EventAgeExceeded' | 'ZeroReservedConcurrency';
   now?: Date;
 }): AsyncFailureRecord {
   const { payload, result, requestId, functionArn, attempts, condition, now = new Date() } = options;

@@ -1,8 +1,7 @@
-import { FunctionRuntime } from '../function-runtime';
 import type { SqsMappingPlan } from '../template/plan';
 import { failedItems } from './poller';
 import { SqsPoller } from './sqs-poller';
-import { containers, fakeClient, silent, until } from './test-support';
+import { fakeClient, silent, testRuntime, until, type Answer, type TestRuntimeOptions } from './test-support';
 
 const mapping: SqsMappingPlan = {
   kind: 'sqs',
@@ -17,7 +16,7 @@ const mapping: SqsMappingPlan = {
 };
 
 /** An SQS queue in memory: what was received, what was deleted. */
-function queue(bodies: string[]) {
+function queue(bodies: string[], visibilityTimeout = '30') {
   const waiting = bodies.map((body, i) => ({
     MessageId: `m${i + 1}`,
     ReceiptHandle: `rh${i + 1}`,
@@ -29,7 +28,7 @@ function queue(bodies: string[]) {
   const deleted: string[] = [];
   const fake = fakeClient({
     GetQueueUrlCommand: () => ({ QueueUrl: 'http://sqs/notify-events' }),
-    GetQueueAttributesCommand: () => ({ Attributes: { QueueArn: 'arn:aws:sqs:us-east-1:000000000000:notify-events' } }),
+    GetQueueAttributesCommand: () => ({ Attributes: { QueueArn: 'arn:aws:sqs:us-east-1:000000000000:notify-events', VisibilityTimeout: visibilityTimeout } }),
     ReceiveMessageCommand: (input: { MaxNumberOfMessages: number }) => ({ Messages: waiting.splice(0, input.MaxNumberOfMessages) }),
     DeleteMessageBatchCommand: (input: { Entries: Array<{ ReceiptHandle: string }> }) => {
       deleted.push(...input.Entries.map((e) => e.ReceiptHandle));
@@ -39,12 +38,11 @@ function queue(bodies: string[]) {
   return { ...fake, waiting, deleted };
 }
 
-function setup(bodies: string[], answer: Parameters<typeof containers>[1], count = 1, overrides: Partial<SqsMappingPlan> = {}) {
-  const runtime = new FunctionRuntime({ name: 'notify', arn: 'arn:aws:lambda:us-east-1:000000000000:function:notify', timeoutSeconds: 5 });
-  const q = queue(bodies);
-  const seen = count > 0 ? containers(runtime, answer, count) : { events: [] };
+function setup(bodies: string[], answer: (event: any) => Answer | Promise<Answer>, options: TestRuntimeOptions & { visibilityTimeout?: string } = {}, overrides: Partial<SqsMappingPlan> = {}) {
+  const { runtime, events, started } = testRuntime(answer, { name: 'notify', ...options });
+  const q = queue(bodies, options.visibilityTimeout);
   const poller = new SqsPoller({ sqs: q.client, mapping: { ...mapping, ...overrides }, runtime, region: 'us-east-1', logger: silent });
-  return { runtime, q, seen, poller };
+  return { runtime, q, seen: { events }, poller, started };
 }
 
 describe('SQS event source mapping', () => {
@@ -89,26 +87,46 @@ describe('SQS event source mapping', () => {
     expect(confused.q.deleted).toEqual([]);
   });
 
-  it('receives nothing while no container is idle, so no message waits in the service', async () => {
-    const { q, poller } = setup(['a'], () => ({ ok: null }), 0);
+  it('throttled, receives one batch at a time, which waits for room and is let go a second before its visibility timeout', async () => {
+    const { q, seen, poller, runtime } = setup(['a', 'b'], () => ({ ok: null }), { reserved: 0, visibilityTimeout: '2' }, { batchSize: 1 });
+    const started = Date.now();
+    expect(await poller.poll()).toBe('work');
+    // The batch waits for room: no second one is received meanwhile.
     expect(await poller.poll()).toBe('busy');
-    expect(q.calls.filter((c) => c.command === 'ReceiveMessageCommand')).toHaveLength(0);
-    expect(q.waiting).toHaveLength(1);
+    await poller.drain();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(seen.events).toEqual([]);
+    expect(q.deleted).toEqual([]);
+    expect(q.waiting.map((m) => m.Body)).toEqual(['b']);
+    expect(runtime.throttles).toBe(1);
   });
 
-  it('starts one batch per idle container and takes at most BatchSize messages each', async () => {
+  it('scales the batches in flight with the backlog up to the reserved concurrency; the one received over it waits for room', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const { q, seen, poller } = setup(['a', 'b', 'c', 'd', 'e'], async () => (await gate, { ok: null }), 2, { batchSize: 2 });
+    const { q, seen, poller, started } = setup(['a', 'b', 'c', 'd', 'e'], async () => (await gate, { ok: null }), { reserved: 2 }, { batchSize: 2 });
 
     expect(await poller.poll()).toBe('work');
     expect(await poller.poll()).toBe('work');
+    await until(() => seen.events.length === 2, 'two batches running');
+    expect(await poller.poll()).toBe('work'); // received while throttled: it waits
     expect(await poller.poll()).toBe('busy');
     expect(seen.events.map((e) => e.Records.length)).toEqual([2, 2]);
     release();
     await poller.drain();
-    await until(() => q.deleted.length === 4, 'the two batches deleted');
-    expect(q.waiting).toHaveLength(1);
+    await until(() => q.deleted.length === 5, 'every batch deleted');
+    expect(started()).toBe(2);
+  });
+
+  it('MaximumConcurrency caps the batches of the mapping in flight', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { poller } = setup(['a', 'b', 'c'], async () => (await gate, { ok: null }), {}, { batchSize: 1, maximumConcurrency: 2 });
+    expect(await poller.poll()).toBe('work');
+    expect(await poller.poll()).toBe('work');
+    expect(await poller.poll()).toBe('busy');
+    release();
+    await poller.drain();
   });
 
   it('receives and invokes while another source of the function long-polls an empty queue (one container)', async () => {
@@ -118,7 +136,7 @@ describe('SQS event source mapping', () => {
     const longPoll = new Promise<{ Messages: [] }>((resolve) => (answerLongPoll = () => resolve({ Messages: [] })));
     const empty = fakeClient({
       GetQueueUrlCommand: () => ({ QueueUrl: 'http://sqs/async' }),
-      GetQueueAttributesCommand: () => ({ Attributes: { QueueArn: 'arn:aws:sqs:us-east-1:000000000000:async' } }),
+      GetQueueAttributesCommand: () => ({ Attributes: { QueueArn: 'arn:aws:sqs:us-east-1:000000000000:async', VisibilityTimeout: '30' } }),
       ReceiveMessageCommand: () => longPoll,
     });
     const other = new SqsPoller({ sqs: empty.client, mapping: { ...mapping, queueArn: 'arn:aws:sqs:us-east-1:000000000000:async' }, runtime, region: 'us-east-1', logger: silent });

@@ -1,11 +1,17 @@
 // The SQS event source mapping, as Lambda runs it: receive a batch (BatchSize, within
 // MaximumBatchingWindowInSeconds), invoke the function with the SQS event, delete what succeeded.
 // What failed is left alone: it becomes visible again when the queue's visibility timeout ends,
-// and the queue's redrive policy moves it to the DLQ after maxReceiveCount receives. A batch is
-// only received when a container is idle to run it at once.
-import { DeleteMessageBatchCommand, GetQueueUrlCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+// and the queue's redrive policy moves it to the DLQ after maxReceiveCount receives.
+// Scaling: a batch is received whenever the function has concurrency free, so the batches in
+// flight grow with the backlog up to the function's concurrency (and ScalingConfig.
+// MaximumConcurrency). Throttled, as AWS documents it ("Handling errors for an SQS event source in
+// Lambda"): Lambda keeps polling, backs off, and retries the batch until the messages' visibility
+// timeout runs out; then they return to the queue, each receive counting towards maxReceiveCount.
+// Here one batch at a time is received while the function has no concurrency free, and it waits in
+// line for room (concurrency.ts) until a second before its visibility timeout.
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from 'pino';
-import type { FunctionRuntime } from '../function-runtime';
+import type { FunctionRuntime, InvocationResult } from '../function-runtime';
 import type { SqsMappingPlan } from '../template/plan';
 import { failedItems, logInvocation, LONG_POLL_SECONDS, outcomeOf, type PollOutcome, type Poller } from './poller';
 
@@ -47,20 +53,29 @@ export interface SqsPollerOptions {
   now?: () => number;
 }
 
+interface QueueInfo {
+  url: string;
+  arn: string;
+  visibilityTimeoutSeconds: number;
+}
+
 export class SqsPoller implements Poller {
   readonly name: string;
-  private queue: { url: string; arn: string } | undefined;
+  private queue: QueueInfo | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Batches received while the function was throttled, waiting for room. */
+  private throttledBatches = 0;
 
   constructor(private readonly options: SqsPollerOptions) {
     this.name = `sqs ${queueNameOf(options.mapping.queueArn)} -> ${options.mapping.function}`;
   }
 
-  private async resolveQueue(): Promise<{ url: string; arn: string }> {
+  private async resolveQueue(): Promise<QueueInfo> {
     if (this.queue) return this.queue;
     const { sqs, mapping } = this.options;
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueNameOf(mapping.queueArn) }));
-    this.queue = { url: QueueUrl!, arn: mapping.queueArn };
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['VisibilityTimeout'] }));
+    this.queue = { url: QueueUrl!, arn: mapping.queueArn, visibilityTimeoutSeconds: Number(Attributes?.VisibilityTimeout ?? 30) };
     return this.queue;
   }
 
@@ -68,14 +83,29 @@ export class SqsPoller implements Poller {
     const { runtime, mapping } = this.options;
     if (!mapping.enabled) return 'idle';
     const queue = await this.resolveQueue();
-    if (!runtime.canTakeWork()) return 'busy';
     // ScalingConfig.MaximumConcurrency: no more batches of this mapping at once.
     if (mapping.maximumConcurrency !== undefined && this.inFlight.size >= mapping.maximumConcurrency) return 'busy';
-    const messages = await this.receive(queue.url);
-    if (messages.length === 0) return 'idle';
-    const work = this.invoke(queue, messages).catch((error: unknown) =>
-      this.options.logger.error({ poller: this.name, err: (error as Error)?.message }, 'could not settle an SQS batch'),
-    );
+    // Throttled: Lambda keeps receiving, one batch at a time here, which waits for room.
+    const throttled = !runtime.hasFreeConcurrency();
+    if (throttled && this.throttledBatches > 0) return 'busy';
+    if (throttled) this.throttledBatches++;
+    const settled = () => {
+      if (throttled) this.throttledBatches--;
+    };
+    let messages: Message[];
+    try {
+      messages = await this.receive(queue.url);
+    } catch (error) {
+      settled();
+      throw error;
+    }
+    if (messages.length === 0) {
+      settled();
+      return 'idle';
+    }
+    const work = this.invoke(queue, messages)
+      .catch((error: unknown) => this.options.logger.error({ poller: this.name, err: (error as Error)?.message }, 'could not settle an SQS batch'))
+      .finally(settled);
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
     return 'work';
@@ -106,10 +136,21 @@ export class SqsPoller implements Poller {
     return messages;
   }
 
-  private async invoke(queue: { url: string; arn: string }, messages: Message[]): Promise<void> {
-    const { sqs, mapping, runtime, region, logger } = this.options;
+  /** Invokes, waiting for room if throttled; undefined when the messages' visibility timeout ran out first. */
+  private async invokeUnthrottled(queue: QueueInfo, payload: Buffer): Promise<InvocationResult | undefined> {
+    // A second before the messages become visible again, the batch is let go.
+    const result = await this.options.runtime.invoke({ payload }, { waitForRoomMs: queue.visibilityTimeoutSeconds * 1000 - 1_000 });
+    return !result.ok && result.kind === 'Throttled' ? undefined : result;
+  }
+
+  private async invoke(queue: QueueInfo, messages: Message[]): Promise<void> {
+    const { sqs, mapping, region, logger } = this.options;
     const event = { Records: messages.map((m) => toSqsRecord(m, queue.arn, region)) };
-    const result = await runtime.invoke({ payload: Buffer.from(JSON.stringify(event)) });
+    const result = await this.invokeUnthrottled(queue, Buffer.from(JSON.stringify(event)));
+    if (!result) {
+      logger.warn({ poller: this.name, function: mapping.function, batchSize: messages.length }, 'throttled until the visibility timeout: the messages return to the queue (each receive counts towards maxReceiveCount)');
+      return;
+    }
     const ids = messages.map((m) => m.MessageId ?? '');
     const failed = failedItems(result, ids, mapping.reportBatchItemFailures);
     const done = failed === 'all' ? [] : messages.filter((m) => !failed.has(m.MessageId ?? ''));

@@ -1,9 +1,8 @@
-import { FunctionRuntime } from '../function-runtime';
 import type { StreamMappingPlan } from '../template/plan';
 import { MemoryCheckpointStore } from './checkpoints';
 import type { FailureRecord, StreamFailureRecord } from './failure-records';
 import { iteratorStart, StreamPoller, toLambdaRecord } from './stream-poller';
-import { containers, fakeClient, silent, until, type Answer } from './test-support';
+import { testRuntime, fakeClient, silent, until, type Answer } from './test-support';
 
 const STREAM = 'arn:aws:dynamodb:us-east-1:000000000000:table/processing-log/stream/2026';
 const mapping: StreamMappingPlan = {
@@ -53,8 +52,8 @@ function stream(shards: FakeShard[]) {
 }
 
 function setup(shards: FakeShard[], answer: (event: any) => Answer, overrides: Partial<StreamMappingPlan> = {}, checkpoints = new MemoryCheckpointStore()) {
-  const runtime = new FunctionRuntime({ name: 'audit', arn: 'arn:aws:lambda:us-east-1:000000000000:function:audit', timeoutSeconds: 5 });
-  const seen = containers(runtime, answer);
+  const { runtime, events } = testRuntime(answer, { name: 'audit' });
+  const seen = { events };
   const sent: Array<{ queue: string; record: FailureRecord }> = [];
   let sendFailures = 0;
   const poller = new StreamPoller({

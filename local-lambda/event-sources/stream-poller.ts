@@ -125,8 +125,8 @@ export class StreamPoller implements Poller {
 
   async poll(): Promise<PollOutcome> {
     if (!this.options.mapping.enabled) return 'idle';
-    // Reserved concurrency 0: the mapping reads nothing (the records wait in the stream).
-    if (this.options.runtime.throttled) return 'busy';
+    // No room in the function's concurrency: the records wait in the stream (nothing is lost).
+    if (!this.options.runtime.hasFreeConcurrency()) return 'busy';
     await this.refreshShards();
     let outcome: PollOutcome = 'idle';
     for (const shard of this.shards.values()) {
@@ -200,6 +200,8 @@ export class StreamPoller implements Poller {
   private async invoke(shard: Shard, batch: Batch): Promise<InvocationResult> {
     const { runtime, mapping, logger } = this.options;
     const result = await runtime.invoke({ payload: Buffer.from(JSON.stringify({ Records: batch.records })) });
+    // A throttle is not an attempt: the batch is tried again until it is let in or its records expire.
+    if (!result.ok && result.kind === 'Throttled') return result;
     batch.attempts++;
     logInvocation(logger, {
       function: mapping.function,
@@ -231,6 +233,10 @@ export class StreamPoller implements Poller {
         }
       }
       const result = await this.invoke(shard, batch);
+      if (!result.ok && result.kind === 'Throttled') {
+        await sleep(retryDelayMs(1));
+        continue;
+      }
       const failed = failedItems(result, batch.records.map(sequenceOf), mapping.reportBatchItemFailures);
       if (failed !== 'all' && failed.size === 0) {
         await this.checkpoint(shard, sequenceOf(batch.records.at(-1)!));

@@ -42,7 +42,7 @@ export async function benchLatency(clients: LocalClients, uploads: number): Prom
   const row = (name: string, xs: number[]) => [name, percentile(xs, 50).toFixed(0), percentile(xs, 95).toFixed(0), Math.min(...xs).toFixed(0), Math.max(...xs).toFixed(0)];
   const overhead = percentile(e2e, 50) - percentile(fn, 50);
   const markdown = [
-    `${uploads} uploads of a 1280x960 JPEG (after one warm-up), one at a time, to the stack \`make up\` runs (1 environment per function); the item is polled every ${POLL_MS} ms.`,
+    `${uploads} uploads of a 1280x960 JPEG (after one warm-up), one at a time, to the stack \`make up\` runs (environments on demand: the warm-up upload starts them); the item is polled every ${POLL_MS} ms.`,
     '',
     table(['ms', 'p50', 'p95', 'min', 'max'], [row('end to end (PutObject returned -> item readable)', e2e), row('thumbnail function (item durationMs)', fn)]),
     '',

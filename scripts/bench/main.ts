@@ -3,6 +3,7 @@
 // runs `make up` first), vipsthumbnail (libvips-tools) and ImageMagick (imagemagick).
 //   BENCH_RUNS=3 BENCH_UPLOADS=100 BENCH_CSV_ROWS=200000 BENCH_CSV_RATIO_ROWS=10000 BENCH_CSV_BIG_MB=100
 //   BENCH_PEER_WARM_CALLS=200 BENCH_PEER_COLD_CALLS=10 BENCH_THROUGHPUT_SECONDS=30 BENCH_DEV_SAVES=10 BENCH_API_CALLS=300
+//   BENCH_BURST=24 BENCH_CPU_RUNS=3
 //   BENCH_ONLY="dev loop,local lambda service vs peers"   only these sections
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -11,6 +12,7 @@ import { benchApi } from './api';
 import { benchCsvImport } from './csv-import';
 import { benchImageSection } from './images';
 import { benchDevLoop } from './dev-loop';
+import { benchExecutionModel } from './execution-model';
 import { benchLatency } from './latency';
 import { benchPeers } from './peers';
 import { BENCHMARKS_FILE, writeSection } from './markdown';
@@ -67,6 +69,18 @@ async function main(): Promise<void> {
             warmCalls: env('BENCH_PEER_WARM_CALLS', 200),
             coldCalls: env('BENCH_PEER_COLD_CALLS', 10),
             throughputSeconds: env('BENCH_THROUGHPUT_SECONDS', 30),
+          })
+        ).markdown,
+    },
+    {
+      title: 'Execution model',
+      run: async () =>
+        (
+          await benchExecutionModel(clients, {
+            coldCalls: env('BENCH_PEER_COLD_CALLS', 10),
+            warmCalls: env('BENCH_PEER_WARM_CALLS', 200),
+            burst: env('BENCH_BURST', 24),
+            cpuRuns: env('BENCH_CPU_RUNS', 3),
           })
         ).markdown,
     },

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { functionEnvironment } from '../../local-lambda/function-environment';
 import { readTemplate } from '../../local-lambda/template/template';
-import { compose, COMPOSE_PROJECT } from '../../toolkit/compose';
+import { COMPOSE_PROJECT } from '../../toolkit/compose';
 import { freePort } from '../../toolkit/free-port';
 import { FUNCTION_LABEL, imageOf, STACK_LABEL } from '../../toolkit/labels';
 import { offlineAnswer, offlineCases } from '../../toolkit/offline-events';
@@ -35,8 +35,6 @@ interface Figures {
   cold?: number[];
   warm?: number[];
   throughput?: number;
-  /** Throughput with 4 containers (ours only). */
-  throughput4?: number;
   idleMemoryMb?: number;
   note?: string;
 }
@@ -136,44 +134,35 @@ const composeContainers = (service: string) => docker(['ps', '-q', '--filter', `
 const environments = (name?: string) =>
   docker(['ps', '-q', '--filter', `label=${STACK_LABEL}=${COMPOSE_PROJECT}`, ...(name ? ['--filter', `label=${FUNCTION_LABEL}=${name}`] : [])]).split('\n').filter(Boolean);
 
-/** Waits until the service has `count` environments of `name` polling for work. */
-async function polling(name: string, count: number): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const health = (await (await fetch(`${LAMBDA_API_URL}/health`).catch(() => undefined))?.json().catch(() => undefined)) as { status?: string; functions?: Record<string, { idle: number }> } | undefined;
-    if (health?.status === 'ok' && (health.functions?.[name]?.idle ?? 0) >= count) return;
-    if (Date.now() > deadline) throw new Error(`${count} environments of ${name} never polled the service`);
-    await sleep(100);
-  }
+/** The service's count of a function's environments. */
+async function environmentCount(name: string): Promise<number> {
+  const health = (await (await fetch(`${LAMBDA_API_URL}/health`)).json()) as { functions: Record<string, { environments: { starting: number; idle: number; busy: number } }> };
+  const e = health.functions[name]!.environments;
+  return e.starting + e.idle + e.busy;
 }
 
-/** Ours: the stack `make up` runs (1 environment per function), through its Invoke API. */
+/** Ours: the stack `make up` runs, through its Invoke API; environments on demand. */
 async function ours(options: PeerOptions): Promise<Figures> {
   const name = functionOf(await readStack(), FUNCTION).name;
   const lambda = lambdaAt(LAMBDA_API_URL);
   try {
     const warm = await warmLatencies(lambda, name, options.warmCalls);
-    // Cold: the function's environment removed; the service starts a new one and the call waits for it.
+    // Cold: the function's environments removed (and the service seeing them gone); the event starts a new one.
     const cold: number[] = [];
     for (let i = 0; i < options.coldCalls; i++) {
-      const [container] = environments(name);
+      for (const container of environments(name)) docker(['rm', '-f', container]);
+      const deadline = Date.now() + 30_000;
+      while ((await environmentCount(name)) > 0) {
+        if (Date.now() > deadline) throw new Error(`the service still counts environments of ${name} 30 s after they were removed`);
+        await sleep(50);
+      }
       const started = performance.now();
-      docker(['rm', '-f', container!]);
       await timedInvoke(lambda, name);
       cold.push(performance.now() - started);
     }
     const idleMemoryMb = residentMb([...composeContainers('local-lambda'), ...composeContainers('docker-proxy'), ...environments()]);
-    const one = await throughput(lambda, name, options.throughputSeconds);
-    // Four environments of the function: the service restarted with ENVIRONMENTS_PER_FUNCTION.
-    compose(['up', '-d', '--no-deps', 'local-lambda'], { env: { ENVIRONMENTS_PER_FUNCTION: `${FUNCTION}=4` } });
-    try {
-      await polling(name, 4);
-      const four = await throughput(lambda, name, options.throughputSeconds);
-      return { cold, warm, throughput: one, throughput4: four, idleMemoryMb };
-    } finally {
-      compose(['up', '-d', '--no-deps', 'local-lambda']);
-      await polling(name, 1);
-    }
+    // 8 clients: the service starts up to 8 environments (within the account's concurrency).
+    return { cold, warm, throughput: await throughput(lambda, name, options.throughputSeconds), idleMemoryMb };
   } finally {
     lambda.destroy();
   }
@@ -225,12 +214,17 @@ async function samStartLambda(options: PeerOptions, dir: string): Promise<Figure
 
 /** sam local invoke: every call a new container (cold by design). */
 function samLocalInvoke(options: PeerOptions, dir: string): Figures {
+  return { cold: samLocalInvokeCold(options.coldCalls, dir) };
+}
+
+/** `calls` runs of `sam local invoke` on the audit image, each timed whole (ms). */
+export function samLocalInvokeCold(calls: number, dir: string): number[] {
   const bin = tool('sam');
   const template = samTemplateFile(dir);
   const eventFile = join(dir, 'event.json');
   writeFileSync(eventFile, EVENT);
   const cold: number[] = [];
-  for (let i = 0; i < options.coldCalls; i++) {
+  for (let i = 0; i < calls; i++) {
     const started = performance.now();
     const out = execFileSync(join(bin, 'sam'), ['local', 'invoke', samLogicalId(FUNCTION), '--template', template, '--event', eventFile, '--skip-pull-image'], {
       encoding: 'utf8',
@@ -241,7 +235,7 @@ function samLocalInvoke(options: PeerOptions, dir: string): Figures {
     cold.push(performance.now() - started);
     if (!out.includes('batchItemFailures')) throw new Error(`sam local invoke answered ${out.slice(-200)}`);
   }
-  return { cold };
+  return cold;
 }
 
 /** MiniStack: create-function --package-type Image, first invoke cold, then warm. */
@@ -291,7 +285,7 @@ async function attempt(name: string, run: () => Promise<Figures> | Figures): Pro
 export async function benchPeers(options: PeerOptions): Promise<{ markdown: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-peers-'));
   const peers: Array<[string, Figures]> = [
-    ['ours: local Lambda service, Invoke API, 1 environment', await attempt('ours', () => ours(options))],
+    ['ours: local Lambda service, Invoke API, environments on demand', await attempt('ours', () => ours(options))],
     ['sam local start-lambda --warm-containers EAGER', await attempt('sam local start-lambda', () => samStartLambda(options, dir))],
     ['sam local invoke', await attempt('sam local invoke', () => samLocalInvoke(options, dir))],
     ['MiniStack', await attempt('MiniStack', () => ministack(options, dir))],
@@ -323,8 +317,8 @@ export async function benchPeers(options: PeerOptions): Promise<{ markdown: stri
   ];
   const markdown = [
     `The same image (\`${FUNCTION}\`, an event that needs no AWS call, so only the platform is measured), each peer started by the bench on 127.0.0.1 in one run. Versions: ${versions}.`,
-    `Calls: a plain HTTP/1.1 client with keep-alive posting to the Invoke API each peer serves. Warm: ${options.warmCalls} calls one after the other (after 5 not counted). Cold: ${options.coldCalls} calls on a container started for it (ours: the function's environment removed, the service starting a new one, then the call; sam local invoke: the whole command; MiniStack: the first call of a new function).`,
-    `Throughput: 8 clients calling back to back for ${options.throughputSeconds} s. Idle memory: the resident memory of what each keeps running for its functions (ours: the local Lambda service, its Docker proxy and one environment per function; sam: its process and warm container; MiniStack: its process and containers), LocalStack not counted.`,
+    `Calls: a plain HTTP/1.1 client with keep-alive posting to the Invoke API each peer serves. Warm: ${options.warmCalls} calls one after the other (after 5 not counted). Cold: ${options.coldCalls} calls on a container started for it (ours: the function's environments removed, then the call, which starts one; sam local invoke: the whole command; MiniStack: the first call of a new function).`,
+    `Throughput: 8 clients calling back to back for ${options.throughputSeconds} s. Idle memory: the resident memory of what each keeps running for its functions (ours: the local Lambda service, its Docker proxy and the environments still warm; sam: its process and warm container; MiniStack: its process and containers), LocalStack not counted.`,
     '',
     table(
       ['peer', 'cold p50 ms', 'cold p95 ms', 'warm p50 ms', 'warm p95 ms', 'invokes/s (8 clients)', 'idle memory MB', 'note'],
@@ -334,7 +328,7 @@ export async function benchPeers(options: PeerOptions): Promise<{ markdown: stri
         f(x.cold, 95),
         f(x.warm, 50, 1),
         f(x.warm, 95, 1),
-        x.throughput === undefined ? '-' : `${x.throughput.toFixed(0)}${x.throughput4 === undefined ? '' : ` (4 containers: ${x.throughput4.toFixed(0)})`}`,
+        x.throughput === undefined ? '-' : x.throughput.toFixed(0),
         x.idleMemoryMb === undefined ? '-' : x.idleMemoryMb.toFixed(0),
         x.note ?? '',
       ]),
