@@ -8,7 +8,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { DASHBOARD_URL as DASHBOARD } from '../toolkit/ports';
+import { DASHBOARD_URL as DASHBOARD, LAMBDA_API_URL } from '../toolkit/ports';
 import { output, readStack } from '../toolkit/stack';
 import { describeWithDocker } from './support/docker';
 import { make, ROOT, stackWasUp } from './support/make';
@@ -113,6 +113,23 @@ describeWithDocker(
       const card = page.locator('li.card', { hasText: 'invoice.pdf' });
       await card.and(page.locator('[data-status="ERROR"]')).waitFor({ timeout: 30_000 });
       expect(await card.locator('.state').textContent()).toContain('application/pdf is not an image the thumbnail pipeline reads');
+    }, 60_000);
+
+    it("the local Lambda service's page shows each function's environments, cold starts and throttles, without a console error", async () => {
+      const status = await browser.newPage();
+      const errors: string[] = [];
+      status.on('pageerror', (error) => errors.push(error.message));
+      status.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+      await status.goto(`${LAMBDA_API_URL}/`);
+      await status.waitForFunction(() => document.querySelectorAll('#functions tr').length >= 6, undefined, { timeout: 15_000 });
+      const rows = await status.$$eval('#functions tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent ?? '')));
+      const thumbnail = rows.find((r) => r[0]!.includes('Thumbnail'))!;
+      // function, starting, idle, busy, waiting, cold starts, throttles, reserved: the drops above started one at least.
+      expect(thumbnail.slice(1).every((cell) => /^(\d+|-)$/.test(cell))).toBe(true);
+      expect(Number(thumbnail[5])).toBeGreaterThanOrEqual(1);
+      expect(await status.textContent('#account')).toMatch(/account concurrency \d+ \(AWS default 1000\)/);
+      expect(errors).toEqual([]);
+      await status.close();
     }, 60_000);
   },
   { commands: [[CHROMIUM, 'apt-get install chromium (Debian), or set CHROMIUM_PATH']] },

@@ -95,6 +95,29 @@ describeWithDocker('local Lambda service with function containers', () => {
     expect(environments()).not.toContain(before);
   });
 
+  it('an environment removed by hand (docker rm -f) leaves no network, /tmp volume or loop device behind; the next event starts another', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { readdirSync, readFileSync } = await import('node:fs');
+    await invoke({ waitMs: 1 });
+    const [id] = environments();
+    const labels = JSON.parse(execFileSync('docker', ['inspect', id!], { encoding: 'utf8' }))[0].Config.Labels as Record<string, string>;
+    const [network, volume] = [labels['lambda-pipelines.network']!, labels['lambda-pipelines.scratch']!];
+    execFileSync('docker', ['rm', '-f', id!]);
+    const exists = (kind: 'network' | 'volume', name: string) => execFileSync('docker', [kind, 'ls', '-q', '--filter', `name=${name}`], { encoding: 'utf8' }).trim() !== '';
+    const loopHolds = (name: string) =>
+      readdirSync('/sys/block')
+        .filter((d) => d.startsWith('loop'))
+        .some((d) => {
+          try {
+            return readFileSync(`/sys/block/${d}/loop/backing_file`, 'utf8').includes(name);
+          } catch {
+            return false;
+          }
+        });
+    await eventually(async () => (!exists('network', network) && !exists('volume', volume) && !loopHolds(volume) ? true : undefined), `${network} and ${volume} removed`, 30_000);
+    expect((await invoke({ waitMs: 1 })).FunctionError).toBeUndefined();
+  });
+
   it("reaches Docker only through its proxy, which makes, shows and removes this stack's function containers and nothing else", async () => {
     const { execFileSync } = await import('node:child_process');
     const service = JSON.parse(execFileSync('docker', ['inspect', stack.serviceContainerId], { encoding: 'utf8' }))[0];

@@ -101,12 +101,14 @@ export class DockerProxy {
     this.cores = config.cores ?? availableParallelism();
   }
 
-  /** Probes the loop devices and removes what an earlier run left (networks and volumes no container uses). */
+  /** Probes the loop devices, removes what an earlier run left (networks and volumes no container uses), watches removals. */
   async start(): Promise<void> {
     this.scratchUnavailable = await this.scratch.probe();
+    this.watchRemovals();
     const inUse = new Set((await this.stackContainers()).flatMap((c) => [c.Labels?.[NETWORK_LABEL], c.Labels?.[SCRATCH_LABEL]]));
     for (const name of await this.networks.leftovers()) if (!inUse.has(name)) await this.networks.remove(name).catch(() => undefined);
     for (const name of await this.scratch.leftovers()) if (!inUse.has(name)) await this.scratch.remove(name).catch(() => undefined);
+    await this.scratch.detachOrphans(new Set(await this.scratch.leftovers()));
   }
 
   private async stackContainers(): Promise<Array<Record<string, any>>> {
@@ -157,6 +159,8 @@ export class DockerProxy {
       }
       case 'remove': {
         const container = await this.stackContainer(r.id);
+        // Gone already (removed by someone else): its destroy event cleaned up after it.
+        if (!container && (await this.docker.call('GET', `/containers/${r.id}/json`)).status === 404) return reply(res, 204, undefined);
         if (!container) return reply(res, 403, { message: `container ${r.id} is not a function container of stack ${this.config.stackId}` });
         await this.removeEnvironment(r.id, container.Config.Labels);
         return reply(res, 204, undefined);
@@ -187,11 +191,20 @@ export class DockerProxy {
   }
 
   private async createEnvironment(name: string, environment: ReturnType<typeof parseEnvironmentRequest>, imageFunction: string): Promise<{ id: string; name: string; address: string }> {
-    const network = await this.networks.create(`${name}-net`);
-    let scratchVolume: string | undefined;
+    // The network and /tmp are independent: made side by side (a cold start waits for both).
+    const [networkResult, scratchResult] = await Promise.allSettled([
+      this.networks.create(`${name}-net`),
+      this.scratchUnavailable ? Promise.resolve(undefined) : this.scratch.create(`${name}-tmp`, environment.ephemeralStorageMb),
+    ]);
+    if (networkResult.status === 'rejected' || scratchResult.status === 'rejected') {
+      if (networkResult.status === 'fulfilled') await this.networks.remove(networkResult.value).catch(() => undefined);
+      if (scratchResult.status === 'fulfilled' && scratchResult.value) await this.scratch.remove(scratchResult.value).catch(() => undefined);
+      throw networkResult.status === 'rejected' ? networkResult.reason : (scratchResult as PromiseRejectedResult).reason;
+    }
+    const network = networkResult.value;
+    const scratchVolume = scratchResult.value;
     let id: string | undefined;
     try {
-      if (!this.scratchUnavailable) scratchVolume = await this.scratch.create(`${name}-tmp`, environment.ephemeralStorageMb);
       const spec = containerSpec(environment, this.config, imageFunction, { network, cores: this.cores, ...(scratchVolume && { scratchVolume }) });
       id = (await this.docker.must('POST', `/containers/create?name=${encodeURIComponent(name)}`, spec)).Id as string;
       await this.docker.must('POST', `/containers/${id}/start`, undefined, [304]);
@@ -206,9 +219,62 @@ export class DockerProxy {
   }
 
   private async removeEnvironment(id: string, labels: Record<string, string>): Promise<void> {
-    await this.docker.must('DELETE', `/containers/${id}?force=true&v=true`, undefined, [404]);
-    if (labels[SCRATCH_LABEL]) await this.scratch.remove(labels[SCRATCH_LABEL]);
-    if (labels[NETWORK_LABEL]) await this.networks.remove(labels[NETWORK_LABEL]);
+    const removed = await this.docker.call('DELETE', `/containers/${id}?force=true&v=true`);
+    // 409: someone else is removing it already (docker rm -f): its destroy event cleans up after it.
+    if (removed.status === 409) return;
+    if (removed.status >= 300 && removed.status !== 404) throw new Error(`DELETE /containers/${id}: ${removed.body?.message ?? removed.status}`);
+    await this.cleanUp(labels);
+  }
+
+  private readonly cleanups = new Map<string, Promise<void>>();
+
+  /** Removes an environment's /tmp and network, once (a removal here and its destroy event both ask). */
+  private cleanUp(labels: Record<string, string>): Promise<void> {
+    const key = `${labels[SCRATCH_LABEL] ?? ''}|${labels[NETWORK_LABEL] ?? ''}`;
+    if (!this.cleanups.has(key)) {
+      const work = (async () => {
+        if (labels[SCRATCH_LABEL]) await this.scratch.remove(labels[SCRATCH_LABEL]);
+        if (labels[NETWORK_LABEL]) await this.networks.remove(labels[NETWORK_LABEL]);
+      })();
+      this.cleanups.set(key, work);
+      // Done: forgotten after a while (the names are never reused); failed: the next ask tries again.
+      work.then(
+        () => setTimeout(() => this.cleanups.delete(key), 60_000).unref(),
+        () => this.cleanups.delete(key),
+      );
+    }
+    return this.cleanups.get(key)!;
+  }
+
+  /** An environment removed by anyone (`docker rm -f`, a user's clean-up) leaves no network or /tmp behind. */
+  private watchRemovals(): void {
+    const connect = async () => {
+      try {
+        const filters = stackFilters(this.config.stackId, { type: ['container'], event: ['destroy'] });
+        const events = await this.docker.stream('GET', `/events?filters=${filters}`);
+        let buffered = '';
+        events.setEncoding('utf8');
+        events.on('data', (chunk: string) => {
+          buffered += chunk;
+          let newline: number;
+          while ((newline = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, newline);
+            buffered = buffered.slice(newline + 1);
+            try {
+              const attributes = (JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } }).Actor?.Attributes ?? {};
+              void this.cleanUp(attributes).catch((error: unknown) => console.error(JSON.stringify({ level: 'warn', message: 'could not clean up after a removed environment', err: (error as Error).message })));
+            } catch {
+              // a partial or foreign line
+            }
+          }
+        });
+        events.on('end', () => setTimeout(() => void connect(), 1_000));
+        events.on('error', () => setTimeout(() => void connect(), 1_000));
+      } catch {
+        setTimeout(() => void connect(), 2_000);
+      }
+    };
+    void connect();
   }
 }
 

@@ -6,8 +6,8 @@
 // Docker, a locked-down engine), the proxy says why at start and falls back to a tmpfs.
 import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, readdir, readFile, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { DockerApi } from './docker-api';
 import { STACK_LABEL } from './container-spec';
@@ -22,6 +22,15 @@ export interface ScratchOptions {
   dir: string;
   /** A static busybox: mke2fs, losetup, mount. */
   busybox: string;
+}
+
+/**
+ * The volume a loop device holds, from its backing file's name (the kernel shows the path as the
+ * process that attached it saw it, and " (deleted)" once the file is gone); undefined when free.
+ */
+async function backingName(device: string): Promise<string | undefined> {
+  const backing = await readFile(`/sys/block/${device}/loop/backing_file`, 'utf8').then((f) => f.trim(), () => '');
+  return backing ? basename(backing.replace(/ \(deleted\)$/, '')).replace(/\.img$/, '') : undefined;
 }
 
 /** One lock for the loop devices: `losetup -f` names the free one, the next call takes it. */
@@ -71,6 +80,22 @@ export class ScratchVolumes {
     const device = volume.body?.Labels?.['lambda-pipelines.loop'] as string | undefined;
     if (volume.status === 200) await this.options.docker.must('DELETE', `/volumes/${encodeURIComponent(name)}`, undefined, [404]);
     await this.detach(device, name);
+  }
+
+  /**
+   * Loop devices still holding a file of this stack whose volume is gone (a volume removed by hand,
+   * a proxy that died mid-removal): detached, their files deleted.
+   */
+  async detachOrphans(liveVolumes: Set<string>): Promise<number> {
+    const devices = await readdir('/sys/block').then((names) => names.filter((n) => n.startsWith('loop')), () => []);
+    let detached = 0;
+    for (const device of devices) {
+      const name = await backingName(device);
+      if (!name?.startsWith(`${this.options.stackId}-`) || liveVolumes.has(name)) continue;
+      await this.detach(`/dev/${device}`, name);
+      detached++;
+    }
+    return detached;
   }
 
   /** The stack's volumes left by an earlier run. */
@@ -125,8 +150,10 @@ export class ScratchVolumes {
     return device;
   }
 
+  /** Detaches the device only while it still holds this volume's file: a freed device may already serve another environment. */
   private async detach(device: string | undefined, name: string): Promise<void> {
-    if (device) await run(this.options.busybox, ['losetup', '-d', device]).catch(() => undefined);
+    if (device && (await backingName(basename(device))) === name) await run(this.options.busybox, ['losetup', '-d', device]).catch(() => undefined);
     await rm(this.file(name), { force: true });
   }
+
 }

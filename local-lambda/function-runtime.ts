@@ -590,9 +590,12 @@ export class FunctionRuntime {
   private report(env: Environment, run: Running, status?: { kind: 'timeout' } | { kind: 'error'; errorType: string }): void {
     const durationMs = this.now() - run.startedAt;
     const { requestId } = run.pending;
-    this.log(endLine(requestId), env);
-    const write = (maxMemoryUsedMb: number | undefined) =>
+    // END and REPORT together, once the peak memory is read: by then the environment's own output
+    // for the invocation (followed from Docker, a moment behind) is in the log before them, as on AWS.
+    const write = (maxMemoryUsedMb: number | undefined) => {
+      this.log(endLine(requestId), env);
       this.log(reportLine({ requestId, durationMs, memorySizeMb: this.options.memoryMb, ...(maxMemoryUsedMb !== undefined && { maxMemoryUsedMb }), ...(run.initDurationMs !== undefined && { initDurationMs: run.initDurationMs }), ...(status && { status }) }), env);
+    };
     const memory = env.id ? this.options.launcher.maxMemoryMb?.(env.id) : undefined;
     if (!memory) return write(undefined);
     memory.then(write, () => write(undefined));

@@ -3,7 +3,7 @@
 // runs `make up` first), vipsthumbnail (libvips-tools) and ImageMagick (imagemagick).
 //   BENCH_RUNS=3 BENCH_UPLOADS=100 BENCH_CSV_ROWS=200000 BENCH_CSV_RATIO_ROWS=10000 BENCH_CSV_BIG_MB=100
 //   BENCH_PEER_WARM_CALLS=200 BENCH_PEER_COLD_CALLS=10 BENCH_THROUGHPUT_SECONDS=30 BENCH_DEV_SAVES=10 BENCH_API_CALLS=300
-//   BENCH_BURST=24 BENCH_CPU_RUNS=3
+//   BENCH_BURST=60 BENCH_CPU_RUNS=3
 //   BENCH_ONLY="dev loop,local lambda service vs peers"   only these sections
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -42,7 +42,9 @@ async function main(): Promise<void> {
   if (missing) throw new Error(missing);
   const clients = localClients();
   const started = Date.now();
-  const header = (title: string) => `## ${title}\n\nCommand: \`make bench\`. Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}.\n`;
+  // The command as run: make bench with the sizes it was given (BENCH_*).
+  const sizes = Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_')).map(([k, v]) => `${k}=${v}`).sort().join(' ');
+  const header = (title: string) => `## ${title}\n\nCommand: \`${sizes ? `${sizes} ` : ''}make bench\`. Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}.\n`;
   const sections: Section[] = [
     { title: 'Thumbnail throughput', run: async () => (await benchThumbnails(RUNS)).markdown },
     {
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
           await benchExecutionModel(clients, {
             coldCalls: env('BENCH_PEER_COLD_CALLS', 10),
             warmCalls: env('BENCH_PEER_WARM_CALLS', 200),
-            burst: env('BENCH_BURST', 24),
+            burst: env('BENCH_BURST', 60),
             cpuRuns: env('BENCH_CPU_RUNS', 3),
           })
         ).markdown,

@@ -160,9 +160,16 @@ async function ours(options: PeerOptions): Promise<Figures> {
       await timedInvoke(lambda, name);
       cold.push(performance.now() - started);
     }
-    const idleMemoryMb = residentMb([...composeContainers('local-lambda'), ...composeContainers('docker-proxy'), ...environments()]);
+    const warmEnvironments = environments();
+    const idleMemoryMb = residentMb([...composeContainers('local-lambda'), ...composeContainers('docker-proxy'), ...warmEnvironments]);
     // 8 clients: the service starts up to 8 environments (within the account's concurrency).
-    return { cold, warm, throughput: await throughput(lambda, name, options.throughputSeconds), idleMemoryMb };
+    return {
+      cold,
+      warm,
+      throughput: await throughput(lambda, name, options.throughputSeconds),
+      idleMemoryMb,
+      note: `${warmEnvironments.length} environment${warmEnvironments.length === 1 ? '' : 's'} warm when measured; the function runs at its CPU share (${functionOf(await readStack(), FUNCTION).memoryMb} MB / 1,769 of a vCPU), the peers on every core`,
+    };
   } finally {
     lambda.destroy();
   }
