@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { DeleteFunctionConcurrencyCommand, InvokeCommand, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
+import { GetEventSourceMappingCommand, InvokeCommand, ListEventSourceMappingsCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import sharp from 'sharp';
 import { jpeg } from '../functions/thumbnail/test-images';
@@ -128,13 +128,17 @@ describeWithDocker('pipelines end to end', () => {
   });
 
   it('a poison message fails alone: its batch-mates are processed once, it lands in the DLQ after maxReceiveCount receives', async () => {
-    // With notify throttled (reserved concurrency 0, as on AWS), five messages wait in its queue;
-    // when its concurrency is back, they arrive in one batch (BatchSize 10): four S3 events and one
-    // that is not an S3 event at all. They are sent with a delay longer than the service's 1 s long
-    // poll: a receive in flight when the throttle began ends empty instead of taking one of them.
+    // With notify's mapping disabled (UpdateEventSourceMapping --no-enabled, as on AWS), five
+    // messages wait in its queue; enabled again, they arrive in one batch (BatchSize 10): four S3
+    // events and one that is not an S3 event at all. They are sent with a delay longer than the
+    // service's 1 s long poll: a receive in flight when the mapping was disabled ends empty instead
+    // of taking one of them. (Reserved concurrency 0 would not hold them: throttled, Lambda keeps
+    // receiving, and the messages' receive counts grow.)
     const notify = stack.functionName('notify');
     const lambda = lambdaClient(stack.lambdaApiUrl);
-    await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: notify, ReservedConcurrentExecutions: 0 }));
+    const [mapping] = (await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: notify }))).EventSourceMappings ?? [];
+    await lambda.send(new UpdateEventSourceMappingCommand({ UUID: mapping!.UUID, Enabled: false }));
+    expect((await lambda.send(new GetEventSourceMappingCommand({ UUID: mapping!.UUID }))).State).toBe('Disabled');
     const keys = ['images/batch/1.png', 'images/batch/2.png', 'images/batch/3.png', 'images/batch/4.png'];
     const event = (key: string) => ({
       Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', eventTime: new Date().toISOString(), s3: { bucket: { name: probe.uploads }, object: { key, size: 1, sequencer: '01', eTag: key } } }],
@@ -154,7 +158,7 @@ describeWithDocker('pipelines end to end', () => {
       const { waiting, delayed } = await probe.queueCounts('NotifyEventQueueUrl');
       return waiting === 5 && delayed === 0 ? true : undefined;
     }, "the five messages visible together in notify's queue");
-    await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: notify }));
+    await lambda.send(new UpdateEventSourceMappingCommand({ UUID: mapping!.UUID, Enabled: true }));
     lambda.destroy();
 
     const dead = await findMessage('NotifyDeadLetterQueueUrl', (body) => Array.isArray(body.Records) && body.Records[0]?.nonsense === 1, 120_000);

@@ -394,6 +394,12 @@ export class FunctionRuntime {
     return count;
   }
 
+  /** make dev: starts `count` environments ahead of the next event (idle ones go after the idle time, as any). */
+  prewarm(count: number): void {
+    const cap = this.options.concurrency.reservedConcurrency ?? Number.POSITIVE_INFINITY;
+    for (let i = 0; i < count && this.liveEnvironments() < cap && !this.stopped; i++) this.launch();
+  }
+
   /** Removes the longest-idle environment, to make room for another function's; false when none is idle. */
   evictIdle(): boolean {
     const idle = [...this.environments].filter((e) => e.phase === 'idle').sort((a, b) => a.idleSince - b.idleSince)[0];
@@ -616,6 +622,8 @@ export class FunctionRuntime {
     env.timer = setTimeout(() => {
       if (env.phase === 'idle') this.removeEnvironment(env, 'idle');
     }, this.options.idleTimeoutMs);
+    // An idle environment alone does not keep the process alive (the service's servers do).
+    env.timer.unref();
   }
 
   /** Forgets an environment and removes its container (`reason` undefined: nothing to remove). */

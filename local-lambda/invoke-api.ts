@@ -6,6 +6,8 @@
 //   GET  /functions/{name}/configuration   GetFunctionConfiguration
 //   PUT  /functions/{name}/configuration   UpdateFunctionConfiguration (MemorySize, Timeout only)
 //   GET  /event-source-mappings/           ListEventSourceMappings
+//   GET|PUT /event-source-mappings/{uuid}  Get/UpdateEventSourceMapping (Enabled only: pauses and
+//                                          resumes polling, as `--no-enabled` does on AWS)
 //   GET  /2021-10-31/functions/{name}/url  GetFunctionUrlConfig
 //   PUT|GET|DELETE .../functions/{name}/concurrency   Put/Get/DeleteFunctionConcurrency (reserved
 //                                          concurrency; 0 throttles the function, as on AWS)
@@ -137,6 +139,27 @@ export function invokeApiHandler(deps: InvokeApiDeps) {
       const only = url.searchParams.get('FunctionName');
       const mappings = deps.mappings.filter((m) => !only || m.function === functionNameFrom(only));
       return send(res, 200, { EventSourceMappings: mappings.map((m) => eventSourceMappingConfiguration(m, deps)) });
+    }
+    const mappingPath = /^\/2015-03-31\/event-source-mappings\/([^/]+)\/?$/.exec(path);
+    if (mappingPath && (req.method === 'GET' || req.method === 'PUT')) {
+      const mapping = deps.mappings.find((m) => m.uuid === mappingPath[1]);
+      if (!mapping) return awsError(res, 404, 'ResourceNotFoundException', `The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: none): no event source mapping ${mappingPath[1]}`);
+      if (req.method === 'PUT') {
+        const body = await readBody(req, 64 * 1024);
+        let changes: Record<string, unknown>;
+        try {
+          changes = body === 'too-large' ? {} : (JSON.parse(body.toString('utf8')) as Record<string, unknown>);
+        } catch {
+          return awsError(res, 400, 'InvalidRequestContentException', 'Could not parse request body into json');
+        }
+        const others = Object.keys(changes).filter((k) => k !== 'Enabled' && k !== 'UUID');
+        if (others.length > 0) return awsError(res, 400, 'InvalidParameterValueException', `${others.join(', ')}: only Enabled changes locally; the rest comes from the template (make up)`);
+        if (changes.Enabled !== undefined && typeof changes.Enabled !== 'boolean') return awsError(res, 400, 'InvalidParameterValueException', 'Enabled must be true or false');
+        // Runtime state, as reserved concurrency: the template's value comes back with the next deploy.
+        if (typeof changes.Enabled === 'boolean') mapping.enabled = changes.Enabled;
+        return send(res, 202, eventSourceMappingConfiguration(mapping, deps));
+      }
+      return send(res, 200, eventSourceMappingConfiguration(mapping, deps));
     }
     const urlConfig = /^\/2021-10-31\/functions\/([^/]+)\/url\/?$/.exec(path);
     if (req.method === 'GET' && urlConfig) {

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const clients = localClients();
   const started = Date.now();
   // The command as run: make bench with the sizes it was given (BENCH_*).
-  const sizes = Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_')).map(([k, v]) => `${k}=${v}`).sort().join(' ');
+  const sizes = Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_')).map(([k, v = '']) => `${k}=${/\s/.test(v) ? `'${v}'` : v}`).sort().join(' ');
   const header = (title: string) => `## ${title}\n\nCommand: \`${sizes ? `${sizes} ` : ''}make bench\`. Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}.\n`;
   const sections: Section[] = [
     { title: 'Thumbnail throughput', run: async () => (await benchThumbnails(RUNS)).markdown },
