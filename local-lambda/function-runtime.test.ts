@@ -354,17 +354,4 @@ describe('FunctionRuntime: each environment holds its own invocations', () => {
     expect(runtime.next(b, { deliver: () => true })).toBeDefined();
     expect(launcher.removed.map((r) => r.id)).toEqual(['c1', 'c2']);
   });
-
-  it('make dev: prewarm starts environments ahead of the next event, which then runs warm', async () => {
-    const { runtime, launcher } = setUp();
-    runtime.prewarm(1);
-    expect(launcher.launches).toHaveLength(1);
-    const env = launcher.started();
-    await flush();
-    ask(runtime, env);
-    expect(runtime.environmentCounts()).toEqual({ starting: 0, idle: 1, busy: 0 });
-    void runtime.invoke({ payload: Buffer.from('{}') });
-    expect(launcher.launches).toHaveLength(0);
-    expect(runtime.environmentCounts().busy).toBe(1);
-  });
 });

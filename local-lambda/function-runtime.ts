@@ -394,12 +394,6 @@ export class FunctionRuntime {
     return count;
   }
 
-  /** make dev: starts `count` environments ahead of the next event (idle ones go after the idle time, as any). */
-  prewarm(count: number): void {
-    const cap = this.options.concurrency.reservedConcurrency ?? Number.POSITIVE_INFINITY;
-    for (let i = 0; i < count && this.liveEnvironments() < cap && !this.stopped; i++) this.launch();
-  }
-
   /** Removes the longest-idle environment, to make room for another function's; false when none is idle. */
   evictIdle(): boolean {
     const idle = [...this.environments].filter((e) => e.phase === 'idle').sort((a, b) => a.idleSince - b.idleSince)[0];

@@ -329,12 +329,10 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
           },
           onConcurrency: (name, reserved) => logger.info({ function: name, reservedConcurrency: reserved ?? 'none' }, 'reserved concurrency changed'),
           ...(config.LOCAL_DEV_RELOAD && {
-            // What runs finishes on the old code; one environment starts on the new at once, so
-            // that the next event after a save finds it warm.
+            // What runs finishes on the old code; the next event starts an environment on the new
+            // (a cold start, as after an update on AWS).
             devReload: async (name: string) => {
-              const runtime = runtimes.get(name)!;
-              const restarted = runtime.retireAll();
-              runtime.prewarm(1);
+              const restarted = runtimes.get(name)!.retireAll();
               logger.info({ function: name, restarted }, 'reloaded on the new bundle');
               return { function: name, restarted };
             },

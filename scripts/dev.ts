@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     const run = (pending.get(fn) ?? Promise.resolve()).then(async () => {
       try {
         const { restarted } = await reload(fn);
-        console.log(`${new Date().toLocaleTimeString()}  reloaded ${fn} in ${(performance.now() - saved).toFixed(0)} ms (bundle ${bundleMs.toFixed(0)} ms, ${restarted} environment${restarted === 1 ? '' : 's'} retired, a new one starting)`);
+        console.log(`${new Date().toLocaleTimeString()}  reloaded ${fn} in ${(performance.now() - saved).toFixed(0)} ms (bundle ${bundleMs.toFixed(0)} ms, ${restarted} environment${restarted === 1 ? '' : 's'} retired; the next event starts one)`);
       } catch (error) {
         console.log(`${new Date().toLocaleTimeString()}  ${fn}: ${(error as Error).message}`);
       }

@@ -65,7 +65,7 @@ export async function benchDevLoop(saves: number): Promise<{ markdown: string }>
     const p50 = percentile(times, 50);
     return {
       markdown: [
-        `${saves} saves of a handler in notify's slot under \`make dev\` (esbuild watch, the local Lambda service replacing the environment); from the file written to the first invocation answering with the new code.`,
+        `${saves} saves of a handler in notify's slot under \`make dev\` (esbuild watch, the local Lambda service replacing the environment); from the file written to the first invocation answering with the new code. Each save ends in a cold start (the new code runs in a new environment, as after an update on AWS), so the Execution model section's cold start is part of every figure.`,
         '',
         table(['', 'p50 ms', 'p95 ms', 'min ms', 'max ms'], [['save -> new code answering', p50.toFixed(0), percentile(times, 95).toFixed(0), Math.min(...times).toFixed(0), Math.max(...times).toFixed(0)]]),
         '',
