@@ -30,10 +30,15 @@ export const serviceConfigSchema = z.object({
   DOCKER_PROXY_URL: z.url({ error: 'must be the Docker proxy\'s URL, e.g. http://docker-proxy:2375' }),
   /** How function containers reach this service's Runtime API (a host name on their network). */
   RUNTIME_API_HOST: z.string().default('local-lambda'),
-  /** How function containers reach LocalStack (AWS_ENDPOINT_URL inside them). */
+  /** Where LocalStack answers the service (and, with IAM_MODE=off, the functions). */
   FUNCTION_ENDPOINT_URL: z.url().default('http://localstack:4566'),
-  /** How a browser on the developer's machine reaches the same LocalStack (presigned URLs). */
-  PUBLIC_ENDPOINT_URL: z.url().default('http://127.0.0.1:4566'),
+  /** How a browser on the developer's machine reaches AWS (presigned URLs): the checking endpoint's published port. */
+  PUBLIC_ENDPOINT_URL: z.url().default('http://127.0.0.1:4567'),
+  /**
+   * Each function runs as its role from the template: enforce (AWS's AccessDenied), warn (logs what
+   * AWS would refuse, lets it through), off (functions reach LocalStack directly, unchecked).
+   */
+  IAM_MODE: z.enum(['enforce', 'warn', 'off'], { error: 'must be enforce, warn or off' }).default('enforce'),
   /** The account's concurrent executions (AWS: 1,000); reservations come out of it. */
   ACCOUNT_CONCURRENCY: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(2, 'must be at least 2').max(10_000).default(defaultAccountConcurrency())),
   /** An environment idle this long is removed (AWS keeps them for minutes, unpredictably; suites: seconds). */

@@ -6,8 +6,10 @@ import type { FunctionPlan } from './template/plan';
 
 export interface LocalPlatform {
   region: string;
-  /** Where the function reaches LocalStack (AWS_ENDPOINT_URL inside the container). */
+  /** Where the function reaches AWS (AWS_ENDPOINT_URL inside the container): the checking endpoint, or LocalStack. */
   endpointUrl: string;
+  /** The function's own credentials (its role's, for the checking endpoint); unset: LocalStack's shared ones. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
   /** Where a browser on the developer's machine reaches the same LocalStack (presigned URLs). */
   publicEndpointUrl?: string;
   /** `host:port` of the function's Runtime API; unset: the image's own emulator (RIE) answers on 8080. */
@@ -22,7 +24,9 @@ export function functionEnvironment(fn: FunctionPlan, platform: LocalPlatform): 
     ...fn.environment,
     AWS_REGION: platform.region,
     AWS_DEFAULT_REGION: platform.region,
-    ...LOCAL_FUNCTION_CREDENTIALS,
+    ...(platform.credentials
+      ? { AWS_ACCESS_KEY_ID: platform.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: platform.credentials.secretAccessKey, AWS_SESSION_TOKEN: platform.credentials.sessionToken }
+      : LOCAL_FUNCTION_CREDENTIALS),
     AWS_ENDPOINT_URL: platform.endpointUrl,
     ...(platform.publicEndpointUrl && { LOCAL_PUBLIC_ENDPOINT_URL: platform.publicEndpointUrl }),
     ...(platform.runtimeApi && { AWS_LAMBDA_RUNTIME_API: platform.runtimeApi }),

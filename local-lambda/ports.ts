@@ -12,6 +12,8 @@ export const SIGNING_PROXY_BASE_PORT = 9080;
 export const MAX_FUNCTION_URLS = 10;
 /** Runtime APIs: 9100 for the first function of the template, 9101 for the next... */
 export const RUNTIME_API_BASE_PORT = 9100;
+/** The checking endpoint (local-lambda/iam/): functions' AWS_ENDPOINT_URL, and the browser's presigned URLs. */
+export const CHECKING_ENDPOINT_PORT = 4567;
 /** LocalStack's gateway. */
 export const LOCALSTACK_PORT = 4566;
 

@@ -31,13 +31,17 @@ import { StreamPoller } from './event-sources/stream-poller';
 import { FunctionRuntime } from './function-runtime';
 import { startHttpServer } from './http-server';
 import { invokeApiHandler } from './invoke-api';
-import { functionUrlPort, runtimeApiPort, signingProxyPort } from './ports';
+import { checkingEndpointHandler } from './iam/checking-endpoint';
+import { FunctionCredentials } from './iam/function-credentials';
+import { mappingPermissionProblems, scheduleInvokeDenial } from './iam/service-permissions';
+import { stackPolicies, type StackPolicies } from './iam/template-policies';
+import { CHECKING_ENDPOINT_PORT, functionUrlPort, runtimeApiPort, signingProxyPort } from './ports';
 import { runtimeApiHandler } from './runtime-api';
 import { LOCAL_SECRET_ACCESS_KEY } from './sigv4';
 import { signingProxyHandler } from './signing-proxy';
 import { serviceIdentities, type StackInfo } from './template/identities';
 import { deployToLocalStack, DeployError, type DeployResult } from './template/localstack-deployer';
-import { buildPlan, type FunctionPlan, type LocalPlan } from './template/plan';
+import { buildPlan, resolveContext, type FunctionPlan, type LocalPlan } from './template/plan';
 import { isServiceResource, localStackTemplate, referencesIntoLocalStack } from './template/split';
 import { ownerOf, unsupportedParts } from './template/support';
 import { readTemplate } from './template/template';
@@ -78,6 +82,18 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
   let workers: EsmWorker[] = [];
   let plan: LocalPlan | undefined;
   let deployed: DeployResult | undefined;
+  // Each function runs as its role (local-lambda/iam/): its own credentials, checked on the way to LocalStack.
+  const credentials = new FunctionCredentials();
+  let policies: StackPolicies | undefined;
+  const iamCounts = { checked: 0, denied: 0 };
+  // The time each of the last checks took (request in -> decision), for /health and make bench.
+  const checkTimes: number[] = [];
+  const checkMs = () => {
+    const sorted = [...checkTimes].sort((a, b) => a - b);
+    const at = (q: number) => Number((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0).toFixed(2));
+    return { samples: sorted.length, p50: at(0.5), p95: at(0.95) };
+  };
+  const iamChecked = config.IAM_MODE !== 'off';
   let state: State = 'deploying';
   let failure: string | undefined;
 
@@ -108,7 +124,13 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
 
   /** What a function's containers get: its own variables, and what Lambda and the local stack set. */
   const environmentOf = (fn: FunctionPlan, index: number): Record<string, string> =>
-    functionEnvironment(fn, { region: stack.region, endpointUrl: config.FUNCTION_ENDPOINT_URL, publicEndpointUrl: config.PUBLIC_ENDPOINT_URL, runtimeApi: `${config.RUNTIME_API_HOST}:${runtimeApiPort(index)}` });
+    functionEnvironment(fn, {
+      region: stack.region,
+      endpointUrl: iamChecked ? `http://${config.RUNTIME_API_HOST}:${CHECKING_ENDPOINT_PORT}` : config.FUNCTION_ENDPOINT_URL,
+      ...(iamChecked && { credentials: credentials.credentialsFor(fn.name) }),
+      publicEndpointUrl: config.PUBLIC_ENDPOINT_URL,
+      runtimeApi: `${config.RUNTIME_API_HOST}:${runtimeApiPort(index)}`,
+    });
   const environmentRequest = (fn: FunctionPlan, index: number, logStream: string): EnvironmentRequest => ({
     function: fn.name,
     image: `${fn.repository}:${config.IMAGE_TAG}`,
@@ -146,6 +168,18 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
     });
     logger.info({ stack: stack.name, action: deployed.action, seconds: deployed.seconds, resources: deployed.resources.length }, `LocalStack's half of the stack: ${deployed.action}`);
     const built = buildPlan({ template, stack, identities, localStackValues: deployed.values });
+    if (iamChecked) {
+      policies = stackPolicies(template, resolveContext({ template, stack, identities, localStackValues: deployed.values }), stack);
+      for (const role of policies.roles.values()) {
+        if (role.unknownManagedPolicies.length > 0) logger.warn({ role: role.roleName, managedPolicies: role.unknownManagedPolicies }, 'managed policies whose statements the local check does not know: what only they allow is denied locally');
+      }
+      // What Lambda checks when a mapping or a destination is created: the function's role may use it.
+      const problems = mappingPermissionProblems(built, policies);
+      if (problems.length > 0) {
+        if (config.IAM_MODE === 'enforce') throw new DeployError(`the stack's roles lack what Lambda needs (as AWS refuses at deploy):\n  - ${problems.join('\n  - ')}`);
+        for (const problem of problems) logger.warn({ iam: 'would deny' }, problem);
+      }
+    }
     const lambdaSide = Object.values(template.Resources).filter(isServiceResource).length;
     logger.info({ functions: built.functions.length, mappings: built.mappings.length, urls: built.urls.length, schedules: built.schedules.length, resources: lambdaSide }, 'the local Lambda service runs its half');
     return built;
@@ -214,6 +248,9 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
           schedule,
           targetArn: fn.arn,
           deliver: async (payload) => {
+            const denial = iamChecked && policies ? scheduleInvokeDenial(policies, schedule, fn.arn, stack.accountId) : undefined;
+            if (denial && config.IAM_MODE === 'enforce') throw new Error(denial);
+            if (denial) logger.warn({ iam: 'would deny', schedule: schedule.name }, denial);
             await enqueueEvent(sqs, await asyncQueue(fn), { requestId: randomUUID(), payload: payload.toString('base64'), attempts: 0, acceptedAt: Date.now() });
           },
           sendRecord,
@@ -248,6 +285,7 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
     ...(deployed && { localstack: { action: deployed.action, seconds: deployed.seconds, resources: deployed.resources.length } }),
     account: { concurrency: account.limit, unreservedAvailable: account.unreservedAvailable, environments: budget.size, awsDefaultConcurrency: 1000 },
     limits: { idleEnvironmentSeconds: config.IDLE_ENVIRONMENT_SECONDS, initTimeoutSeconds: config.INIT_TIMEOUT_SECONDS, tmp: tmpKind ?? { kind: 'unknown' } },
+    iam: { mode: config.IAM_MODE, ...iamCounts, checkMs: checkMs() },
     functions: functionsHealth(),
     eventSourceMappings: workers.map((w) => w.poller.name),
     functionUrls: Object.fromEntries((plan?.urls ?? []).map((u, i) => [u.function, { url: u.url, authType: u.authType, signingProxy: `http://127.0.0.1:${signingProxyPort(i)}/` }])),
@@ -279,6 +317,28 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
 
   async function startServers(p: LocalPlan): Promise<void> {
     const host = config.LAMBDA_API_HOST;
+    if (iamChecked) {
+      const checking = checkingEndpointHandler({
+        upstream: new URL(config.FUNCTION_ENDPOINT_URL),
+        region: stack.region,
+        account: stack.accountId,
+        mode: config.IAM_MODE,
+        credentials,
+        roleOf: (name) => {
+          const roleArn = plan?.functions.find((f) => f.name === name)?.roleArn;
+          return roleArn ? policies?.roles.get(roleArn) : undefined;
+        },
+        resourcePolicy: (arn) => policies?.resources.get(arn),
+        logger: logger.child({ source: 'iam' }),
+        onChecked: ({ allowed, checkMs: ms }) => {
+          iamCounts.checked++;
+          if (!allowed) iamCounts.denied++;
+          checkTimes.push(ms);
+          if (checkTimes.length > 2_000) checkTimes.shift();
+        },
+      });
+      servers.push(await startHttpServer(checking, CHECKING_ENDPOINT_PORT, host, logger));
+    }
     for (const [index, fn] of p.functions.entries()) {
       const runtime = runtimes.get(fn.name)!;
       const isForeign = (address: string) => [...runtimes.values()].some((other) => other !== runtime && other.isEnvironment(address));

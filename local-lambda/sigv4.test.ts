@@ -1,4 +1,4 @@
-import { signForUrl, verifySigned } from './sigv4';
+import { signForUrl, verifyPostPolicy, verifyRequest, verifySigned } from './sigv4';
 
 const now = new Date('2026-11-24T12:00:00Z');
 const creds = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'test' };
@@ -37,5 +37,51 @@ describe('SigV4 on Function URLs', () => {
     const request = await signed('GET', '/uploads');
     expect(await verifySigned(request, 'us-east-1', new Date(now.getTime() + 16 * 60_000))).toMatchObject({ ok: false, message: expect.stringMatching(/^Signature expired/) });
     expect(await verifySigned(request, 'eu-west-1', now)).toMatchObject({ ok: false, message: expect.stringContaining('scoped to a valid region (eu-west-1) and service (lambda)') });
+  });
+});
+
+describe("SigV4 on the functions' AWS requests (header and query), and S3 POST policies", () => {
+  // The imports are here so that the Function URL tests above stay free of the S3 and DynamoDB clients.
+  const secrets: Record<string, string> = { AKIDTHUMBNAIL: 'per-run-secret-1', AKIDCSVIMPORT: 'per-run-secret-2' };
+  const options = { region: 'us-east-1', services: ['s3', 'dynamodb', 'sns', 'sqs'], secretFor: (key: string) => secrets[key] };
+  const config = (key: string, secret = secrets[key]!) => ({ region: 'us-east-1', endpoint: 'http://checker:4566', credentials: { accessKeyId: key, secretAccessKey: secret } });
+
+  it('accepts what the SDK signed for S3 (keys with spaces, plus and unicode; a body) and DynamoDB, naming key and service', async () => {
+    const { S3Client, PutObjectCommand, GetObjectCommand } = await import('@aws-sdk/client-s3');
+    const { DynamoDBClient, PutItemCommand } = await import('@aws-sdk/client-dynamodb');
+    const { sentBy } = await import('./iam/test-support');
+    const put = await sentBy(new S3Client({ ...config('AKIDTHUMBNAIL'), forcePathStyle: true }), new PutObjectCommand({ Bucket: 'thumbs', Key: 'a b/c+d é.webp', Body: Buffer.from('webp bytes') }));
+    expect(await verifyRequest(put, options)).toEqual({ ok: true, accessKeyId: 'AKIDTHUMBNAIL', service: 's3', region: 'us-east-1' });
+    const ranged = await sentBy(new S3Client({ ...config('AKIDCSVIMPORT'), forcePathStyle: true }), new GetObjectCommand({ Bucket: 'uploads', Key: 'imports/people/x.csv', Range: 'bytes=0-99' }));
+    expect(await verifyRequest(ranged, options)).toMatchObject({ ok: true, accessKeyId: 'AKIDCSVIMPORT' });
+    const item = await sentBy(new DynamoDBClient(config('AKIDCSVIMPORT')), new PutItemCommand({ TableName: 'People', Item: { pk: { S: '1' } } }));
+    expect(await verifyRequest(item, options)).toMatchObject({ ok: true, service: 'dynamodb' });
+    // Another body than the one signed, another key's secret, an unknown key.
+    expect(await verifyRequest({ ...put, body: Buffer.from('other bytes') }, options)).toMatchObject({ ok: false, reason: 'mismatch' });
+    const forged = await sentBy(new S3Client({ ...config('AKIDTHUMBNAIL', secrets.AKIDCSVIMPORT), forcePathStyle: true }), new PutObjectCommand({ Bucket: 'thumbs', Key: 'k', Body: 'x' }));
+    expect(await verifyRequest(forged, options)).toMatchObject({ ok: false, reason: 'mismatch' });
+    const stranger = await sentBy(new DynamoDBClient(config('AKIDSTRANGER', 'x')), new PutItemCommand({ TableName: 'People', Item: { pk: { S: '1' } } }));
+    expect(await verifyRequest(stranger, options)).toMatchObject({ ok: false, reason: 'unknown-key' });
+    expect(await verifyRequest(item, { ...options, services: ['s3'] })).toMatchObject({ ok: false, reason: 'scope' });
+  });
+
+  it('a presigned GET verifies until it expires; a changed key does not', async () => {
+    const { S3Client, GetObjectCommand } = await import('@aws-sdk/client-s3');
+    const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
+    const url = new URL(await getSignedUrl(new S3Client({ ...config('AKIDTHUMBNAIL'), forcePathStyle: true }), new GetObjectCommand({ Bucket: 'thumbs', Key: 'images/a b.webp' }), { expiresIn: 60 }));
+    const request = { method: 'GET', url: `${url.pathname}${url.search}`, headers: { host: url.host }, body: Buffer.alloc(0) };
+    expect(await verifyRequest(request, options)).toMatchObject({ ok: true, accessKeyId: 'AKIDTHUMBNAIL', service: 's3' });
+    expect(await verifyRequest({ ...request, url: request.url.replace('a%20b', 'c') }, options)).toMatchObject({ ok: false, reason: 'mismatch' });
+    expect(await verifyRequest(request, { ...options, now: new Date(Date.now() + 61_000) })).toEqual({ ok: false, reason: 'expired', message: 'Request has expired' });
+  });
+
+  it("an S3 POST policy verifies with its key's secret, not another's, and not after its expiration", async () => {
+    const { S3Client } = await import('@aws-sdk/client-s3');
+    const { createPresignedPost } = await import('@aws-sdk/s3-presigned-post');
+    const { fields } = await createPresignedPost(new S3Client({ ...config('AKIDTHUMBNAIL'), forcePathStyle: true }), { Bucket: 'uploads', Key: 'images/x.png', Expires: 60, Conditions: [['content-length-range', 1, 1024]] });
+    expect(verifyPostPolicy(fields, options)).toMatchObject({ ok: true, accessKeyId: 'AKIDTHUMBNAIL' });
+    expect(verifyPostPolicy(fields, { ...options, secretFor: () => 'another secret' })).toMatchObject({ ok: false, reason: 'mismatch' });
+    expect(verifyPostPolicy(fields, { ...options, now: new Date(Date.now() + 61_000) })).toMatchObject({ ok: false, reason: 'expired' });
+    expect(verifyPostPolicy({ key: 'images/x.png' }, options)).toMatchObject({ ok: false, reason: 'missing' });
   });
 });

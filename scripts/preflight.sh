@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks that `make up` can work, each failure as one sentence saying what to do (exit 1).
 #   scripts/preflight.sh engine   # a Docker engine answers
-#   scripts/preflight.sh ports    # 4566, 9001 (Lambda API), 9010 (Function URL) and 9080 (dashboard) are free, or already held by this stack
+#   scripts/preflight.sh ports    # 4566, 4567 (the checking endpoint), 9001 (Lambda API), 9010 (Function URL) and 9080 (dashboard) are free, or already held by this stack
 #   scripts/preflight.sh bench-tools  # vipsthumbnail and ImageMagick for make bench
 set -euo pipefail
 
@@ -47,7 +47,7 @@ check_bench_tools() {
 
 case "${1:-}" in
   engine) check_engine ;;
-  ports) for port in 4566 9001 9010 9080; do check_port "$port"; done ;;
+  ports) for port in 4566 4567 9001 9010 9080; do check_port "$port"; done ;;
   bench-tools) check_bench_tools ;;
   *) echo "usage: $0 engine|ports|bench-tools" >&2; exit 2 ;;
 esac

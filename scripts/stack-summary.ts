@@ -13,6 +13,7 @@ async function main(): Promise<void> {
     functions: Record<string, { initError?: { errorType: string; errorMessage: string }; startError?: string; reservedConcurrency?: number }>;
     account?: { concurrency: number; awsDefaultConcurrency: number };
     limits?: { idleEnvironmentSeconds: number; tmp: { kind: string; why?: string } };
+    iam?: { mode: string };
   };
   const served = view.resources.filter((r) => r.owner === 'local-lambda');
   const ls = health.localstack;
@@ -25,6 +26,10 @@ async function main(): Promise<void> {
   }
   if (health.account && health.limits) {
     console.log(`  environments start on demand (none yet) and go after ${health.limits.idleEnvironmentSeconds} s idle; account concurrency ${health.account.concurrency} (AWS: ${health.account.awsDefaultConcurrency.toLocaleString('en')}); watch them at ${LAMBDA_API_URL}/`);
+    if (health.iam) {
+      const iam = { enforce: 'each function runs as its role from the template: what it may not do is refused with AWS\'s AccessDenied', warn: 'IAM_MODE=warn: what a role may not do is logged (make logs), not refused', off: 'IAM_MODE=off: functions reach LocalStack unchecked, with its shared keys' }[health.iam.mode];
+      if (iam) console.log(`  ${iam}`);
+    }
     if (health.limits.tmp.kind !== 'volume') console.log(`  WARNING /tmp is a tmpfs counted against each function's memory: ${health.limits.tmp.why ?? 'loop devices unavailable'}`);
   }
   for (const s of health.schedules) console.log(`    schedule ${s}`);

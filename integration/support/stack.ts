@@ -3,7 +3,7 @@
 // LocalStack and the local Lambda service on one network, the service and the Docker proxy on
 // another, each function environment on its own (made by the proxy). The service deploys the
 // template exactly as it deploys `make up`'s, and starts the environments on demand.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,8 @@ import { SANDBOX_USER } from '../../local-lambda/container-spec';
 import type { CfnTemplate } from '../../local-lambda/template/template';
 import { LOCAL_CREDENTIALS } from '../../toolkit/clients';
 import { FUNCTION_LABEL, PEER_LABEL, STACK_LABEL, TEST_LABEL, imageOf } from '../../toolkit/labels';
-import { FUNCTION_URL_BASE_PORT, LAMBDA_API_PORT, SIGNING_PROXY_BASE_PORT } from '../../toolkit/ports';
+import { freePort } from '../../toolkit/free-port';
+import { CHECKING_ENDPOINT_PORT, FUNCTION_URL_BASE_PORT, LAMBDA_API_PORT, SIGNING_PROXY_BASE_PORT } from '../../toolkit/ports';
 import { functionOf, output, readStack, type StackView } from '../../toolkit/stack';
 import { eventually } from './docker';
 import { startLocalStack, type LocalStack } from './localstack';
@@ -40,6 +41,8 @@ export interface StackOptions {
   handlers?: PipelinesStackProps['handlers'];
   /** CDK added to the stack by the suite before it is synthesized: a trigger, a queue... */
   extend?: (stack: PipelinesStack) => void;
+  /** The synthesized template as the suite wants it deployed (a grant removed...). */
+  editTemplate?: (template: CfnTemplate) => CfnTemplate;
   /** An environment idle this long is removed (IDLE_ENVIRONMENT_SECONDS; suites: seconds). */
   idleSeconds?: number;
   /** The account's concurrency (ACCOUNT_CONCURRENCY). */
@@ -74,14 +77,17 @@ export interface RunningStack {
   serviceLogs(): Promise<string>;
   /** Stops the local Lambda service (SIGTERM) and starts it again, as `docker restart` does. */
   restartService(): Promise<void>;
+  /** Deploys another template, as `make up` after a change does (the service restarts on it). */
+  useTemplate(template: CfnTemplate): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Synthesizes the suite's test stack and writes its template where the service can read it. */
-export function synthTestStack(options: Pick<StackOptions, 'config' | 'handlers' | 'extend'> = {}): { template: CfnTemplate; dir: string } {
+export function synthTestStack(options: Pick<StackOptions, 'config' | 'handlers' | 'extend' | 'editTemplate'> = {}): { template: CfnTemplate; dir: string } {
   const built = buildApp({ config: testConfig(options.config), images: {}, stackName: STACK_NAME, outdir: scratchOutdir(), ...(options.handlers && { handlers: options.handlers }) });
   options.extend?.(built.pipelines);
-  const template = synthesize(built) as unknown as CfnTemplate;
+  const synthesized = synthesize(built) as unknown as CfnTemplate;
+  const template = options.editTemplate ? options.editTemplate(structuredClone(synthesized)) : synthesized;
   const dir = mkdtempSync(join(tmpdir(), 'test-stack-'));
   writeFileSync(join(dir, `${STACK_NAME}.template.json`), JSON.stringify(template));
   // The service runs as Lambda's sandbox user: the folder and the file must be readable by it.
@@ -156,6 +162,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const { container: dockerProxy, scratchVolume } = await startDockerProxy(control, stackId);
 
   const ports = [LAMBDA_API_PORT, FUNCTION_URL_BASE_PORT, SIGNING_PROXY_BASE_PORT];
+  // The checking endpoint on a host port known before the start: presigned URLs name it.
+  const checkingPort = await freePort();
   const service = await new ServiceContainer(imageOf('local-lambda'), control)
     .withNetwork(services)
     .withNetworkAliases('local-lambda')
@@ -170,8 +178,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       DOCKER_PROXY_URL: 'http://docker-proxy:2375',
       RUNTIME_API_HOST: 'local-lambda',
       FUNCTION_ENDPOINT_URL: 'http://localstack:4566',
-      // Presigned URLs for the suite's browser: LocalStack as the test process reaches it.
-      PUBLIC_ENDPOINT_URL: localstack.endpoint,
+      // Presigned URLs for the suite's browser: the checking endpoint as the test process reaches it.
+      PUBLIC_ENDPOINT_URL: `http://127.0.0.1:${checkingPort}`,
       ASYNC_RETRY_DELAYS_SECONDS: '1,1',
       IDLE_ENVIRONMENT_SECONDS: String(options.idleSeconds ?? 120),
       ...(options.accountConcurrency && { ACCOUNT_CONCURRENCY: String(options.accountConcurrency) }),
@@ -180,24 +188,23 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     })
     .withBindMounts([{ source: dir, target: '/var/lambda-stack', mode: 'ro' }])
     .withUser(SANDBOX_USER)
-    .withExposedPorts(...ports)
+    .withExposedPorts(...ports, { container: CHECKING_ENDPOINT_PORT, host: checkingPort })
     // /health answers from the first second; ready() waits for the deploy (no shell in the image to check ports).
     .withWaitStrategy(Wait.forHttp('/health', LAMBDA_API_PORT))
     .start();
   // Read again after a restart: Docker may publish the ports anew.
   const url = () => `http://127.0.0.1:${service.getMappedPort(LAMBDA_API_PORT)}`;
 
+  const restartService = async () => {
+    await service.restart({ timeout: 30_000 });
+    await ready();
+    view = await readStack(url());
+  };
+
+  // Everything the service has written so far (docker logs: whole, however long the run).
   const logs = async (): Promise<string> => {
-    const chunks: Buffer[] = [];
-    const stream = await service.logs();
-    // Logs of a running container stream on; take what has been written so far.
-    return new Promise((resolve) => {
-      stream.on('data', (c: Buffer | string) => chunks.push(Buffer.from(c)));
-      setTimeout(() => {
-        stream.destroy();
-        resolve(Buffer.concat(chunks).toString('utf8'));
-      }, 500);
-    });
+    const out = spawnSync('docker', ['logs', service.getId()], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+    return `${out.stdout}${out.stderr}`;
   };
   const health = async (): Promise<ServiceHealth> => {
     try {
@@ -248,10 +255,10 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     ready,
     health,
     serviceLogs: logs,
-    async restartService() {
-      await service.restart({ timeout: 30_000 });
-      await ready();
-      view = await readStack(url());
+    restartService,
+    async useTemplate(next: CfnTemplate) {
+      writeFileSync(join(dir, `${STACK_NAME}.template.json`), JSON.stringify(next));
+      await restartService();
     },
     async stop() {
       // SIGTERM: the service removes its environments itself (container, network, /tmp).

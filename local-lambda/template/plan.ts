@@ -96,6 +96,8 @@ export interface SchedulePlan {
   maximumEventAgeInSeconds: number;
   /** Target.DeadLetterConfig.Arn: an SQS queue ARN. */
   deadLetterArn?: string;
+  /** Target.RoleArn: the role Scheduler invokes the function as. */
+  roleArn?: string;
   enabled: boolean;
   startDate?: string;
   endDate?: string;
@@ -340,6 +342,7 @@ export function buildPlan(inputs: PlanInputs): LocalPlan {
         maximumRetryAttempts: num(target.RetryPolicy?.MaximumRetryAttempts, LAMBDA_DEFAULTS.scheduleRetries),
         maximumEventAgeInSeconds: num(target.RetryPolicy?.MaximumEventAgeInSeconds, LAMBDA_DEFAULTS.scheduleMaxAgeSeconds),
         ...(dlq !== undefined && { deadLetterArn: sqsArn(resolveString(dlq, ctx, `${at}.Target.DeadLetterConfig.Arn`), `${at}.Target.DeadLetterConfig.Arn`) }),
+        ...(target.RoleArn !== undefined && { roleArn: resolveString(target.RoleArn, ctx, `${at}.Target.RoleArn`) }),
         enabled: p.State === undefined || p.State === 'ENABLED',
         ...(p.StartDate !== undefined && { startDate: resolveString(p.StartDate, ctx, `${at}.StartDate`) }),
         ...(p.EndDate !== undefined && { endDate: resolveString(p.EndDate, ctx, `${at}.EndDate`) }),

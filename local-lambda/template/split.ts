@@ -32,6 +32,9 @@ export interface Identity {
 
 export const isServiceResource = (r: CfnResource): boolean => ownerOf(r.Type) === 'local-lambda';
 
+/** The resources whose policies the permission check evaluates. */
+export const POLICY_TYPES = new Set(['AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::S3::BucketPolicy', 'AWS::SNS::TopicPolicy', 'AWS::SQS::QueuePolicy']);
+
 /** The references of the service's half to LocalStack's half (each once). */
 export function referencesIntoLocalStack(template: CfnTemplate): Reference[] {
   const found = new Map<string, Reference>();
@@ -60,6 +63,12 @@ export function referencesIntoLocalStack(template: CfnTemplate): Reference[] {
     for (const [, v] of entries) visit(v);
   };
   for (const resource of Object.values(template.Resources)) if (isServiceResource(resource)) visit(resource.Properties ?? {});
+  // The permission check (local-lambda/iam/) reads the policies with their references resolved,
+  // and knows each role by its ARN.
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (POLICY_TYPES.has(resource.Type)) visit(resource.Properties ?? {});
+    if (resource.Type === 'AWS::IAM::Role') found.set(`${id}.Arn`, { id, attribute: 'Arn' });
+  }
   return [...found.values()];
 }
 

@@ -20,7 +20,8 @@ async function waitForItem(clients: LocalClients, names: { table: string; bucket
   }
 }
 
-export async function benchLatency(clients: LocalClients, uploads: number): Promise<{ markdown: string }> {
+/** End to end and function durations (ms) of `uploads` uploads, one at a time, after one warm-up. */
+export async function measureLatency(clients: LocalClients, uploads: number): Promise<{ e2e: number[]; fn: number[] }> {
   const view = await readStack();
   const names = { table: output(view, 'ProcessingLogTableName'), bucket: output(view, 'UploadsBucketName') };
   const photo = await sharp({ create: { width: 1280, height: 960, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 30 } } }).jpeg({ quality: 85 }).toBuffer();
@@ -39,6 +40,11 @@ export async function benchLatency(clients: LocalClients, uploads: number): Prom
     fn.push(Number(item.durationMs));
     if ((i + 1) % 25 === 0) console.log(`  latency: ${i + 1}/${uploads} uploads`);
   }
+  return { e2e, fn };
+}
+
+export async function benchLatency(clients: LocalClients, uploads: number): Promise<{ markdown: string }> {
+  const { e2e, fn } = await measureLatency(clients, uploads);
   const row = (name: string, xs: number[]) => [name, percentile(xs, 50).toFixed(0), percentile(xs, 95).toFixed(0), Math.min(...xs).toFixed(0), Math.max(...xs).toFixed(0)];
   const overhead = percentile(e2e, 50) - percentile(fn, 50);
   const markdown = [

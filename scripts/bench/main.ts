@@ -14,6 +14,7 @@ import { benchImageSection } from './images';
 import { benchDevLoop } from './dev-loop';
 import { benchExecutionModel } from './execution-model';
 import { benchLatency } from './latency';
+import { benchPermissions } from './permissions';
 import { benchPeers } from './peers';
 import { BENCHMARKS_FILE, writeSection } from './markdown';
 import { benchThumbnails, toolsPresent } from './thumbnails';
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
         ).markdown,
     },
     { title: 'End-to-end latency', run: async () => (await benchLatency(clients, UPLOADS)).markdown },
+    { title: 'Permission check', run: async () => (await benchPermissions(clients, UPLOADS)).markdown },
     { title: 'HTTP API', run: async () => (await benchApi(env('BENCH_API_CALLS', 300))).markdown },
     { title: 'Images and cold start', run: () => benchImageSection(RUNS, 'make bench'), writesOwnHeading: true },
     {
