@@ -81,7 +81,7 @@ deploy: node_modules ## Deploy the stack to AWS Lambda with the image digests ma
 	@npx tsx infra/deploy.ts
 
 .PHONY: bench
-bench: node_modules ## Benchmarks beside peers and limits (thumbnails, CSV import, latency, images), into docs/benchmarks.md (~12 min)
+bench: node_modules ## Benchmarks beside peers and limits (thumbnails, CSV import, latency, images), into docs/benchmarks.md (~50 min with the 1,000,000-row import)
 	@scripts/preflight.sh bench-tools
 	@$(MAKE) --no-print-directory up
 	npx tsx scripts/bench/main.ts

@@ -198,10 +198,16 @@ export class PipelinesStack extends Stack {
     byDayGrant(csvImport, this.processingLog);
     for (const { table: tbl } of datasetTables) tbl.grantWriteData(csvImport.function);
     uploads.bucket.grantPut(csvImport.function, `${PREFIXES.reports}*`);
-    bucketGrant(csvImport, uploads.bucket, `${PREFIXES.reports}*`, ['Abort*']);
+    // A long import's report is stored in parts (one per checkpoint), put together and removed at the end.
+    uploads.bucket.grantRead(csvImport.function, `${PREFIXES.reports}*`);
+    uploads.bucket.grantDelete(csvImport.function, `${PREFIXES.reports}*`);
+    bucketGrant(csvImport, uploads.bucket, `${PREFIXES.reports}*`, ['Abort*', 'GetObject*', 'GetBucket*', 'List*', 'DeleteObject*']);
     // One file per invocation; keys that are not .csv end FAILED with a reason (an SNS filter
-    // cannot AND the prefix with a .csv suffix).
-    this.bucketTrigger('CsvImport', csvImport, [PREFIXES.imports], c);
+    // cannot AND the prefix with a .csv suffix). An import that would outlast its invocation hands
+    // the rest to its own queue (the same event again) and carries on from its checkpoint.
+    const csvEvents = this.bucketTrigger('CsvImport', csvImport, [PREFIXES.imports], c);
+    csvImport.function.addEnvironment('CONTINUATION_QUEUE_URL', csvEvents.queue.queueUrl);
+    csvEvents.queue.grantSendMessages(csvImport.function);
 
     // ---- audit: the processing log's stream -> one SNS alert per FAILED item
     const a = config.audit;

@@ -2,29 +2,14 @@
 // SDK's own SigV4 signer (@smithy/signature-v4) and unsigned ones, to the api's URL (AWS_IAM), with
 // an echo handler in the api's slot (a production image and runtime) so that both sides show: the
 // request as the payload-format-2.0 event the function got, the answer as the HTTP response.
-import { createHash, createHmac } from 'node:crypto';
 import { GetFunctionUrlConfigCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { SourceData } from '@smithy/types';
+import { Sha256 } from './support/sigv4-hash';
 import { describeWithDocker, removeLabelledContainers } from './support/docker';
 import { standIn } from './support/handlers';
 import { startStack, type RunningStack } from './support/stack';
 
-/** node:crypto as the signer's hash (the SDK's own is internal to it). */
-class Sha256 {
-  private readonly h;
-  constructor(secret?: SourceData) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret as string | Uint8Array);
-  }
-  update(data: SourceData) {
-    this.h.update(data as string | Uint8Array);
-  }
-  async digest() {
-    return new Uint8Array(this.h.digest());
-  }
-  reset() {}
-}
 
 const credentials = { accessKeyId: 'AKIAFUNCTIONURLTEST', secretAccessKey: 'test' };
 
@@ -112,8 +97,9 @@ describeWithDocker('a Function URL served by the local Lambda service', () => {
     expect([pre.headers.get('access-control-allow-origin'), pre.headers.get('access-control-allow-methods'), pre.headers.get('access-control-max-age')]).toEqual([origin, 'GET,POST', '300']);
     const answer = await send('GET', '/anything', { headers: { origin } });
     expect(answer.headers.get('access-control-allow-origin')).toBe(origin); // the function's '*' replaced
+    // Another site's page is refused outright (request-guard.ts), with no CORS header to read the answer by.
     const foreign = await send('GET', '/anything', { headers: { origin: 'https://attacker.example' } });
-    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    expect([foreign.status, foreign.headers.get('access-control-allow-origin')]).toEqual([403, null]);
   });
 
   it('describes the URL to the SDK (GetFunctionUrlConfig), and opens it to a browser through the signing proxy', async () => {

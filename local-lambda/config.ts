@@ -49,6 +49,21 @@ export const serviceConfigSchema = z.object({
   IMAGE_TAG: z.string().regex(/^[\w][\w.-]{0,127}$/).default('latest'),
   /** Delays before the retries of a failed Event invocation (AWS waits about 1 and 2 minutes). */
   ASYNC_RETRY_DELAYS_SECONDS: seconds('ASYNC_RETRY_DELAYS_SECONDS').default([60, 120]),
+  /**
+   * Host names the endpoints answer to besides loopback (comma-separated), e.g. the address of a
+   * Docker VM whose ports you reach by IP. Any other Host is refused (DNS rebinding).
+   */
+  ALLOWED_HOST_NAMES: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
+    .refine((names) => names.every((n) => /^[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/.test(n)), 'must be comma-separated host names or addresses (no ports)'),
+  /** A client must send a request's headers within this (then its socket is closed). */
+  REQUEST_HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().max(300).default(10),
+  /** ...and the whole request, body included (the checking endpoint streams uploads: no limit there). */
+  REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().max(3_600).default(60),
+  /** Request bodies held in memory at once across the endpoints; beyond it an invocation answers 429. */
+  REQUEST_BODIES_MAX_MB: z.coerce.number().int().min(6).max(16_384).default(128),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(25_000),
   /** make dev: POST /dev/reload/<function> replaces its environments (new bundle). */
   LOCAL_DEV_RELOAD: z.enum(['true', 'false', '']).default('').transform((v) => v === 'true'),

@@ -314,7 +314,8 @@ async function main(): Promise<void> {
       if (!res.headersSent) reply(res, 502, { message: (error as Error).message });
       else res.destroy();
     });
-  }).listen(port, process.env.HOST ?? '0.0.0.0', () =>
+    // Loopback unless told otherwise: compose and the suites run it in a container with HOST=0.0.0.0.
+  }).listen(port, process.env.HOST ?? '127.0.0.1', () =>
     console.log(JSON.stringify({ level: 'info', message: 'docker-proxy ready', port, stack: proxy.config.stackId, cores: proxy.cores, tmp: proxy.scratchUnavailable ? `tmpfs (counted as memory: ${proxy.scratchUnavailable})` : 'volume of the ephemeral storage size' })),
   );
   process.on('SIGTERM', () => process.exit(0));

@@ -303,6 +303,31 @@ describe('FunctionRuntime: Lambda limits and failures', () => {
     await advance(2_000);
     expect(launcher.launches).toHaveLength(1);
   });
+
+  it('ends an invocation whose environment never comes (Docker stuck) as a timeout, its concurrency given back', async () => {
+    const { runtime, launcher, concurrency, advance } = setUp({ timeoutSeconds: 3, reserved: 1 });
+    let settled: InvocationResult | undefined;
+    void runtime.invoke({ payload: Buffer.from('{}') }).then((r) => (settled = r));
+    expect(launcher.launches).toHaveLength(1); // never resolved
+    // Init limit (10 s) + timeout (3 s) + 10 s for the container start.
+    await advance(22_900);
+    expect(settled).toBeUndefined();
+    await advance(200);
+    expect(settled).toMatchObject({ ok: false, kind: 'TimedOut', error: { errorType: 'Sandbox.Timedout', errorMessage: expect.stringContaining('no environment could start for the invocation within 23 seconds') } });
+    expect([concurrency.executions, runtime.queued]).toEqual([0, 0]);
+  });
+
+  it('takes room before the payload is read (admit), and gives it back once whatever happens', async () => {
+    const { runtime, concurrency } = setUp({ reserved: 1 });
+    const admission = runtime.admit();
+    expect(admission.ok).toBe(true);
+    expect(runtime.admit()).toEqual({ ok: false, reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
+    if (admission.ok) {
+      admission.release();
+      admission.release();
+    }
+    expect(concurrency.executions).toBe(0);
+  });
 });
 
 describe('FunctionRuntime: each environment holds its own invocations', () => {

@@ -101,7 +101,12 @@ interface Pending {
   env?: Environment;
   boundAt?: number;
   deadlineTimer?: NodeJS.Timeout;
+  /** No environment took it in time (QUEUE_MARGIN_MS past the init limit and the timeout): it fails. */
+  waitTimer?: NodeJS.Timeout;
 }
+
+/** Time for an environment's container to start, beyond Lambda's own init limit and timeout. */
+const QUEUE_MARGIN_MS = 10_000;
 
 interface Running {
   pending: Pending;
@@ -234,13 +239,23 @@ export class FunctionRuntime {
   }
 
   /**
+   * Takes room for one invocation now, before its payload is read (then `invoke(.., { admitted })`
+   * uses it), or says why there is none (a throttle, counted). `release` is safe to call twice.
+   */
+  admit(): { ok: true; release: () => void } | { ok: false; reason: ThrottleReason } {
+    const admission = this.options.concurrency.acquire();
+    if (!admission.ok) return admission;
+    return { ok: true, release: once(() => this.options.concurrency.release()) };
+  }
+
+  /**
    * Runs an invocation: throttled at once without room in the function's concurrency, unless
    * `waitForRoomMs` lets it wait in line for room that long (an event source's batch); otherwise
    * resolves when it ended.
    */
-  async invoke(request: InvocationRequest, options: { waitForRoomMs?: number } = {}): Promise<InvocationResult> {
+  async invoke(request: InvocationRequest, options: { waitForRoomMs?: number; admitted?: () => void } = {}): Promise<InvocationResult> {
     const requestId = request.requestId ?? randomUUID();
-    const admission = this.options.concurrency.acquire();
+    const admission = options.admitted ? ({ ok: true } as const) : this.options.concurrency.acquire();
     if (!admission.ok) {
       const throttled: InvocationResult = { ok: false, kind: 'Throttled', throttleReason: admission.reason, error: { errorType: 'TooManyRequestsException', errorMessage: 'Rate Exceeded.' }, durationMs: 0, requestId };
       if (!options.waitForRoomMs || options.waitForRoomMs <= 0 || this.stopped) return throttled;
@@ -250,12 +265,19 @@ export class FunctionRuntime {
       clearTimeout(timer);
       if (!granted) return throttled;
     }
+    const release = options.admitted ?? once(() => this.options.concurrency.release());
     if (this.stopped) {
-      this.options.concurrency.release();
+      release();
       return this.stoppedResult(requestId);
     }
     return new Promise((resolve) => {
-      this.queue.push({ request, requestId, resolve, release: once(() => this.options.concurrency.release()) });
+      const pending: Pending = { request, requestId, resolve, release };
+      // Bounded wait: an invocation whose environment never comes (Docker stuck, a burst of starts)
+      // ends as a timeout, as on Lambda, instead of holding its caller and payload for ever.
+      const waitMs = (this.options.initTimeoutMs ?? 10_000) + this.options.timeoutSeconds * 1000 + QUEUE_MARGIN_MS;
+      pending.waitTimer = setTimeout(() => this.waitedTooLong(pending, waitMs), waitMs);
+      pending.waitTimer.unref();
+      this.queue.push(pending);
       this.dispatch();
       this.scale();
     });
@@ -408,6 +430,7 @@ export class FunctionRuntime {
     clearTimeout(this.launchRetry);
     for (const pending of this.queue.splice(0)) {
       clearTimeout(pending.deadlineTimer);
+      clearTimeout(pending.waitTimer);
       pending.release();
       pending.resolve(this.stoppedResult(pending.requestId));
     }
@@ -522,6 +545,13 @@ export class FunctionRuntime {
     this.scale();
   }
 
+  /** No environment took the invocation within its wait (a bound one has its own deadline). */
+  private waitedTooLong(pending: Pending, waitMs: number): void {
+    if (pending.env || !this.queue.includes(pending)) return;
+    this.options.events?.warn({ function: this.name, requestId: pending.requestId, waitedMs: waitMs }, 'no environment took the invocation in time; it times out');
+    this.failPending(pending, 'TimedOut', { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${pending.requestId} Error: no environment could start for the invocation within ${(waitMs / 1000).toFixed(0)} seconds (init limit, timeout and container start)` }, undefined);
+  }
+
   /** A suppressed init did not end before its invocation's deadline. */
   private boundTimedOut(pending: Pending): void {
     const env = pending.env;
@@ -541,6 +571,7 @@ export class FunctionRuntime {
     if (i < 0) return;
     this.queue.splice(i, 1);
     clearTimeout(pending.deadlineTimer);
+    clearTimeout(pending.waitTimer);
     pending.release();
     pending.resolve({ ok: false, kind, error, durationMs: since === undefined ? 0 : this.now() - since, requestId: pending.requestId });
   }
@@ -567,6 +598,7 @@ export class FunctionRuntime {
     }
     this.queue.splice(this.queue.indexOf(pending), 1);
     clearTimeout(pending.deadlineTimer);
+    clearTimeout(pending.waitTimer);
     clearTimeout(env.timer);
     env.initReported = true;
     env.poller = undefined;

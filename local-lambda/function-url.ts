@@ -1,6 +1,7 @@
 // A Lambda Function URL's contract, as pure functions: the HTTP request as a payload-format-2.0
 // event, the function's answer back as an HTTP response, and the URL's CORS configuration applied
 // as Lambda applies it (preflights answered without invoking, headers added to every answer).
+import { queryPairs } from './http-util';
 
 export interface UrlRequest {
   method: string;
@@ -30,6 +31,15 @@ export interface UrlResponse {
   body: Buffer;
 }
 
+/** The path decoded, as Lambda puts it in requestContext.http.path; a malformed escape stays as sent. */
+function decodePath(rawPath: string): string {
+  try {
+    return decodeURIComponent(rawPath);
+  } catch {
+    return rawPath;
+  }
+}
+
 /** A URL's id, the first label of its domain: the function name hex-padded the way AWS's ids look (stable across restarts). */
 export const urlIdOf = (fn: string): string => Buffer.from(fn).toString('hex').padEnd(32, '0').slice(0, 32);
 
@@ -45,13 +55,13 @@ function clfTime(d: Date): string {
 
 /** Header pairs as a map: names lowercased, repeats joined with commas (as SigV4 and Lambda join them). */
 export function headerMap(rawHeaders: string[]): Record<string, string> {
-  const headers: Record<string, string> = {};
+  const joined = new Map<string, string>();
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!.toLowerCase();
-    const value = rawHeaders[i + 1]!;
-    headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
+    joined.set(name, joined.has(name) ? `${joined.get(name)},${rawHeaders[i + 1]!}` : rawHeaders[i + 1]!);
   }
-  return headers;
+  // fromEntries: a header named `constructor` or `__proto__` is an own property like any other.
+  return Object.fromEntries(joined);
 }
 
 /** Header pairs into Lambda's event shape: the cookies apart, in their own list. */
@@ -63,13 +73,11 @@ export function headersOf(rawHeaders: string[]): { headers: Record<string, strin
 export function toUrlEvent(req: UrlRequest, ctx: UrlContext): Record<string, unknown> {
   const [rawPath = '/', rawQueryString = ''] = req.url.split('?', 2) as [string, string?];
   const { headers, cookies } = headersOf(req.rawHeaders);
-  const query: Record<string, string> = {};
-  for (const part of rawQueryString.split('&').filter(Boolean)) {
-    const [k, v = ''] = part.split('=', 2) as [string, string?];
-    const key = decodeURIComponent(k.replace(/\+/g, ' '));
-    const value = decodeURIComponent(v.replace(/\+/g, ' '));
-    query[key] = query[key] === undefined ? value : `${query[key]},${value}`;
-  }
+  // The query as the signature check read it (http-util.ts): what was signed is what arrives.
+  const joined = new Map<string, string>();
+  for (const [key, value] of queryPairs(rawQueryString)) joined.set(key, joined.has(key) ? `${joined.get(key)},${value}` : value);
+  // fromEntries: every name, `__proto__` included, becomes an own property.
+  const query: Record<string, string> = Object.fromEntries(joined);
   const text = TEXT_TYPE.test(headers['content-type'] ?? '');
   const domainName = `${ctx.urlId}.lambda-url.${ctx.region}.on.aws`;
   return {
@@ -98,7 +106,7 @@ export function toUrlEvent(req: UrlRequest, ctx: UrlContext): Record<string, unk
       }),
       domainName,
       domainPrefix: ctx.urlId,
-      http: { method: req.method, path: decodeURIComponent(rawPath), protocol: 'HTTP/1.1', sourceIp: req.sourceIp, userAgent: headers['user-agent'] ?? '' },
+      http: { method: req.method, path: decodePath(rawPath), protocol: 'HTTP/1.1', sourceIp: req.sourceIp, userAgent: headers['user-agent'] ?? '' },
       requestId: ctx.requestId,
       routeKey: '$default',
       stage: '$default',

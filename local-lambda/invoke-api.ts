@@ -15,12 +15,14 @@
 //   GET  /                                 the same as a page (status-page.ts)
 //   GET  /stack                            the deployed stack: outputs, functions, resources
 // The control plane describes what the template declares, as AWS would describe it.
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConcurrencyError, type ThrottleReason } from './concurrency';
 import { endLine, reportLine, startLine } from './function-log';
 import type { FunctionRuntime, InvocationResult } from './function-runtime';
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML, STATUS_PAGE_SCRIPT } from './status-page';
-import { MAX_PAYLOAD_BYTES, readBody, send } from './http-util';
+import { declaredSize, MAX_PAYLOAD_BYTES, readBody, send } from './http-util';
+import { foreignRequest, unsupportedContentType, type BodyBudget, type GuardOptions } from './request-guard';
 import type { FunctionPlan, MappingPlan, UrlPlan } from './template/plan';
 
 export interface InvokeApiDeps {
@@ -49,6 +51,10 @@ export interface InvokeApiDeps {
   health: () => object;
   stack?: () => object;
   startedAt?: Date;
+  /** Host names besides loopback it answers to (request-guard.ts). */
+  guard?: GuardOptions;
+  /** Invocation payloads are read only with their size reserved here (429 otherwise). */
+  bodyBudget?: BodyBudget;
 }
 
 /** `name`, `name:qualifier`, `123456789012:function:name` or a full ARN -> `name`. */
@@ -114,8 +120,17 @@ export function eventSourceMappingConfiguration(m: MappingPlan, deps: Pick<Invok
 }
 
 /** Lambda's answer to an invocation that found no room in its concurrency (429, as AWS records it). */
-export const throttled = (res: ServerResponse, reason: ThrottleReason, requestId: string) =>
+export const throttled = (res: ServerResponse, reason: ThrottleReason | 'RequestBodiesInMemoryLimitExceeded', requestId: string) =>
   send(res, 429, { Reason: reason, Type: 'User', message: 'Rate Exceeded.' }, { 'x-amzn-ErrorType': 'TooManyRequestsException', 'x-amzn-RequestId': requestId });
+
+function tooLarge(res: ServerResponse, type: string, size: number, limit: number): void {
+  return awsError(
+    res,
+    413,
+    'RequestEntityTooLargeException',
+    type === 'Event' ? `${size} byte payload is too large for the Event invocation type (limit ${limit} bytes)` : `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
+  );
+}
 
 export function invokeApiHandler(deps: InvokeApiDeps) {
   const findFunction = (raw: string) => deps.functions.find((f) => f.name === functionNameFrom(raw));
@@ -128,6 +143,13 @@ export function invokeApiHandler(deps: InvokeApiDeps) {
       return awsError(res, 400, 'InvalidParameterValueException', 'The request path is not valid');
     }
     const path = url.pathname;
+    // A web page may not drive the stack (request-guard.ts), nor post a form or text/plain to it.
+    const foreign = foreignRequest(req.headers, deps.guard);
+    if (foreign) return awsError(res, 403, 'AccessDeniedException', foreign);
+    if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'DELETE') {
+      const unsupported = unsupportedContentType(req.headers['content-type']);
+      if (unsupported) return awsError(res, 415, 'UnsupportedMediaTypeException', unsupported);
+    }
     if (req.method === 'GET' && path === '/health') return send(res, 200, deps.health());
     if (req.method === 'GET' && path === '/') return send(res, 200, STATUS_PAGE_HTML, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': STATUS_PAGE_CSP });
     if (req.method === 'GET' && path === '/status.js') return send(res, 200, STATUS_PAGE_SCRIPT, { 'Content-Type': 'text/javascript; charset=utf-8' });
@@ -263,16 +285,32 @@ export function invokeApiHandler(deps: InvokeApiDeps) {
     const type = (req.headers['x-amz-invocation-type'] as string | undefined) ?? 'RequestResponse';
     if (!['RequestResponse', 'Event', 'DryRun'].includes(type)) return awsError(res, 400, 'InvalidParameterValueException', `Unsupported invocation type ${type}`);
     const limit = type === 'Event' ? deps.maxEventPayloadBytes : MAX_PAYLOAD_BYTES;
-    const payload = await readBody(req, limit);
-    if (payload === 'too-large') {
-      const size = Number(req.headers['content-length']) || limit + 1;
-      return awsError(
-        res,
-        413,
-        'RequestEntityTooLargeException',
-        type === 'Event' ? `${size} byte payload is too large for the Event invocation type (limit ${limit} bytes)` : `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
-      );
+    const size = declaredSize(req, limit);
+    if (size > limit) return tooLarge(res, type, size, limit);
+    // Room first, body second: a throttled call is answered before its payload is read, and the
+    // payloads held at once are bounded (the Event queue stores its own).
+    const admission = type === 'RequestResponse' ? runtime.admit() : undefined;
+    if (admission && !admission.ok) return throttled(res, admission.reason, randomUUID());
+    const release = deps.bodyBudget ? deps.bodyBudget.reserve(size) : () => undefined;
+    if (!release) {
+      if (admission?.ok) admission.release();
+      return throttled(res, 'RequestBodiesInMemoryLimitExceeded', randomUUID());
     }
+    try {
+      return await invokeWith(req, res, { name, runtime, type, limit, ...(admission?.ok && { admitted: admission.release }) });
+    } finally {
+      release();
+      if (admission?.ok) admission.release();
+    }
+  };
+
+  async function invokeWith(
+    req: IncomingMessage,
+    res: ServerResponse,
+    { name, runtime, type, limit, admitted }: { name: string; runtime: FunctionRuntime; type: string; limit: number; admitted?: () => void },
+  ): Promise<void> {
+    const payload = await readBody(req, limit);
+    if (payload === 'too-large') return tooLarge(res, type, Number(req.headers['content-length']) || limit + 1, limit);
     const body = payload.length === 0 ? Buffer.from('{}') : payload;
     try {
       JSON.parse(body.toString('utf8'));
@@ -288,7 +326,7 @@ export function invokeApiHandler(deps: InvokeApiDeps) {
       return send(res, 202, '', { 'X-Amz-Executed-Version': '$LATEST', 'x-amzn-RequestId': requestId });
     }
 
-    const result = await runtime.invoke({ payload: body });
+    const result = await runtime.invoke({ payload: body }, admitted ? { admitted } : {});
     deps.onInvoked?.(name, result);
     if (!result.ok && result.kind === 'Throttled') return throttled(res, result.throttleReason!, result.requestId);
     const headers: Record<string, string> = { 'X-Amz-Executed-Version': '$LATEST', 'x-amzn-RequestId': result.requestId };
@@ -301,5 +339,5 @@ export function invokeApiHandler(deps: InvokeApiDeps) {
     }
     if (result.ok) return send(res, 200, result.payload, headers);
     return send(res, 200, result.error, { ...headers, 'X-Amz-Function-Error': 'Unhandled' });
-  };
+  }
 }

@@ -29,13 +29,14 @@ import { SchedulePoller } from './event-sources/schedule-poller';
 import { queueNameOf, SqsPoller } from './event-sources/sqs-poller';
 import { StreamPoller } from './event-sources/stream-poller';
 import { FunctionRuntime } from './function-runtime';
-import { startHttpServer } from './http-server';
+import { startHttpServer, type ServerTimeouts } from './http-server';
 import { invokeApiHandler } from './invoke-api';
 import { checkingEndpointHandler } from './iam/checking-endpoint';
 import { FunctionCredentials } from './iam/function-credentials';
 import { mappingPermissionProblems, scheduleInvokeDenial } from './iam/service-permissions';
 import { stackPolicies, type StackPolicies } from './iam/template-policies';
 import { CHECKING_ENDPOINT_PORT, functionUrlPort, runtimeApiPort, signingProxyPort } from './ports';
+import { BodyBudget } from './request-guard';
 import { runtimeApiHandler } from './runtime-api';
 import { LOCAL_SECRET_ACCESS_KEY } from './sigv4';
 import { signingProxyHandler } from './signing-proxy';
@@ -86,6 +87,13 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
   const credentials = new FunctionCredentials();
   let policies: StackPolicies | undefined;
   const iamCounts = { checked: 0, denied: 0 };
+  // What a web page or a neighbour may not do to the endpoints (request-guard.ts): the service's own
+  // name on its network is a Host it answers to, besides loopback.
+  const guard = { serviceNames: [config.RUNTIME_API_HOST.toLowerCase(), ...config.ALLOWED_HOST_NAMES] };
+  const bodyBudget = new BodyBudget(config.REQUEST_BODIES_MAX_MB * 1024 * 1024);
+  const publicTimeouts: ServerTimeouts = { headersMs: config.REQUEST_HEADERS_TIMEOUT_SECONDS * 1000, requestMs: config.REQUEST_TIMEOUT_SECONDS * 1000, idleMs: 0 };
+  // Uploads stream through the checking endpoint (a 1 GiB CSV): no limit on the whole request, only on silence.
+  const streamingTimeouts: ServerTimeouts = { headersMs: config.REQUEST_HEADERS_TIMEOUT_SECONDS * 1000, requestMs: 0, idleMs: 300_000 };
   // The time each of the last checks took (request in -> decision), for /health and make bench.
   const checkTimes: number[] = [];
   const checkMs = () => {
@@ -286,6 +294,8 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
     account: { concurrency: account.limit, unreservedAvailable: account.unreservedAvailable, environments: budget.size, awsDefaultConcurrency: 1000 },
     limits: { idleEnvironmentSeconds: config.IDLE_ENVIRONMENT_SECONDS, initTimeoutSeconds: config.INIT_TIMEOUT_SECONDS, tmp: tmpKind ?? { kind: 'unknown' } },
     iam: { mode: config.IAM_MODE, ...iamCounts, checkMs: checkMs() },
+    // The service's own memory (peak resident set since start) and the request bodies it holds.
+    process: { rssBytes: process.memoryUsage.rss(), maxRssBytes: process.resourceUsage().maxRSS * 1024, requestBodies: bodyBudget.usage },
     functions: functionsHealth(),
     eventSourceMappings: workers.map((w) => w.poller.name),
     functionUrls: Object.fromEntries((plan?.urls ?? []).map((u, i) => [u.function, { url: u.url, authType: u.authType, signingProxy: `http://127.0.0.1:${signingProxyPort(i)}/` }])),
@@ -337,7 +347,7 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
           if (checkTimes.length > 2_000) checkTimes.shift();
         },
       });
-      servers.push(await startHttpServer(checking, CHECKING_ENDPOINT_PORT, host, logger));
+      servers.push(await startHttpServer(checking, CHECKING_ENDPOINT_PORT, host, logger, streamingTimeouts));
     }
     for (const [index, fn] of p.functions.entries()) {
       const runtime = runtimes.get(fn.name)!;
@@ -346,11 +356,11 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
     }
     for (const [index, url] of p.urls.entries()) {
       const port = functionUrlPort(index);
-      const handler = functionUrlHandler({ config: url, runtime: runtimes.get(url.function)!, region: stack.region, accountId: stack.accountId, logger, accepting: () => state === 'ok' });
-      servers.push(await startHttpServer(handler, port, host, logger));
+      const handler = functionUrlHandler({ config: url, runtime: runtimes.get(url.function)!, region: stack.region, accountId: stack.accountId, logger, accepting: () => state === 'ok', guard, bodyBudget });
+      servers.push(await startHttpServer(handler, port, host, logger, publicTimeouts));
       // The browser's door: signs with the local credentials (any key, LocalStack's secret).
-      const signing = signingProxyHandler({ target: new URL(`http://127.0.0.1:${port}/`), region: stack.region, credentials: { accessKeyId: 'local-dashboard', secretAccessKey: LOCAL_SECRET_ACCESS_KEY } });
-      servers.push(await startHttpServer(signing, signingProxyPort(index), host, logger));
+      const signing = signingProxyHandler({ target: new URL(`http://127.0.0.1:${port}/`), region: stack.region, credentials: { accessKeyId: 'local-dashboard', secretAccessKey: LOCAL_SECRET_ACCESS_KEY }, bodyBudget });
+      servers.push(await startHttpServer(signing, signingProxyPort(index), host, logger, publicTimeouts));
     }
   }
 
@@ -402,10 +412,13 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
           health,
           stack: stackDescription,
           startedAt,
+          guard,
+          bodyBudget,
         }),
         config.LAMBDA_API_PORT,
         config.LAMBDA_API_HOST,
         logger,
+        publicTimeouts,
       ),
     );
   }

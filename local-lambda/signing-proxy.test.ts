@@ -56,8 +56,19 @@ describe('the signing proxy', () => {
     expect((await call(proxy.port, 'GET', '/', { host: `localhost:${proxy.port}` })).status).toBe(200);
   });
 
-  it('refuses a write from another site', async () => {
-    const out = await call(proxy.port, 'POST', '/uploads', { host: `127.0.0.1:${proxy.port}`, origin: 'https://attacker.example', 'content-type': 'application/json' }, '{}');
-    expect(out).toMatchObject({ status: 403, body: { message: expect.stringContaining('a POST from https://attacker.example is cross-site') } });
+  it('signs a write only from its own pages (Origin required), and no cross-site read but a followed link', async () => {
+    const host = `127.0.0.1:${proxy.port}`;
+    const post = (headers: Record<string, string>) => call(proxy.port, 'POST', '/uploads', { host, 'content-type': 'application/json', ...headers }, '{}');
+    expect(await post({ origin: 'https://attacker.example' })).toMatchObject({ status: 403, body: { message: expect.stringContaining('a POST from https://attacker.example is refused') } });
+    expect(await post({})).toMatchObject({ status: 403, body: { message: expect.stringContaining('a POST without Origin is refused') } });
+    expect(await post({ origin: `http://localhost:${proxy.port}` })).toMatchObject({ status: 403 });
+    expect((await post({ origin: `http://${host}` })).status).toBe(200);
+
+    const get = (headers: Record<string, string>) => call(proxy.port, 'GET', '/uploads', { host, ...headers });
+    expect(await get({ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'cors' })).toMatchObject({ status: 403, body: { message: expect.stringContaining('a cross-site GET is refused') } });
+    expect((await get({ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' })).status).toBe(403);
+    expect((await get({ origin: 'https://attacker.example' })).status).toBe(403);
+    expect((await get({ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' })).status).toBe(200);
+    expect((await get({ 'sec-fetch-site': 'same-origin' })).status).toBe(200);
   });
 });

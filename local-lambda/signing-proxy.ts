@@ -3,12 +3,14 @@
 // Lambda service runs one per URL (make up prints it); against AWS, run it yourself with your
 // credentials and the deployed URL:
 //   npx tsx local-lambda/signing-proxy.ts https://<id>.lambda-url.<region>.on.aws/ [port]
-// It answers only to 127.0.0.1/localhost (a web page cannot reach it through DNS rebinding), and
-// only same-origin writes (another site cannot make your browser post through it).
+// It answers only to 127.0.0.1/localhost (a web page cannot reach it through DNS rebinding), signs
+// only writes from its own pages (a same-origin Origin is required) and no cross-site read but a
+// followed link (another site cannot make your browser post, or fetch, through it).
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { readBody } from './http-util';
+import { declaredSize, MAX_PAYLOAD_BYTES, readBody } from './http-util';
+import { isAllowedHost, type BodyBudget } from './request-guard';
 import { signForUrl } from './sigv4';
 
 export interface SigningProxyOptions {
@@ -16,12 +18,13 @@ export interface SigningProxyOptions {
   target: URL;
   region: string;
   credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** Request bodies are read only with their size reserved here (429 otherwise). */
+  bodyBudget?: BodyBudget;
 }
 
 /** What is forwarded of a browser's request: what the function can use, nothing that would not survive signing. */
 const FORWARDED = ['content-type', 'accept', 'accept-language', 'origin', 'cookie', 'if-none-match', 'if-modified-since'];
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length']);
-const LOCAL_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
 
 function refuse(res: ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'content-type': 'application/json' });
@@ -33,12 +36,30 @@ export function signingProxyHandler(options: SigningProxyOptions): (req: Incomin
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return async (req, res) => {
     const host = req.headers.host ?? '';
-    if (!LOCAL_HOST.test(host)) return refuse(res, 403, `this proxy answers only at 127.0.0.1 or localhost, not ${host || 'a request without Host'}`);
+    if (!isAllowedHost(host)) return refuse(res, 403, `this proxy answers only at 127.0.0.1 or localhost, not ${host || 'a request without Host'}`);
     const method = req.method ?? 'GET';
     const origin = req.headers.origin;
-    if (!['GET', 'HEAD', 'OPTIONS'].includes(method) && origin !== undefined && origin !== `http://${host}`) {
-      return refuse(res, 403, `a ${method} from ${origin} is cross-site; only pages served by this proxy may write through it`);
+    const site = req.headers['sec-fetch-site'];
+    if (!['GET', 'HEAD', 'OPTIONS'].includes(method)) {
+      // It signs with the developer's credentials: a write must come from a page it served itself
+      // (a browser always sends Origin with one; a form of another site sends its own).
+      if (origin !== `http://${host}`) return refuse(res, 403, `a ${method} ${origin === undefined ? 'without Origin' : `from ${origin}`} is refused: only pages served by this proxy (http://${host}) may write through it`);
+    } else if ((origin !== undefined && origin !== `http://${host}`) || (site === 'cross-site' && req.headers['sec-fetch-mode'] !== 'navigate')) {
+      // Another site's fetch, <img> or <script> is not signed; following a link to the dashboard is.
+      return refuse(res, 403, `a cross-site ${method} ${origin ? `from ${origin} ` : ''}is refused: only pages served by this proxy (http://${host}) may read through it`);
     }
+    const size = declaredSize(req, MAX_PAYLOAD_BYTES);
+    if (size > MAX_PAYLOAD_BYTES) return refuse(res, 413, 'a request through the proxy is at most 6 MB (upload files straight to S3)');
+    const release = options.bodyBudget ? options.bodyBudget.reserve(size) : () => undefined;
+    if (!release) return refuse(res, 429, 'too many large requests at once; try again');
+    try {
+      await forward(req, res, method, host);
+    } finally {
+      release();
+    }
+  };
+
+  async function forward(req: IncomingMessage, res: ServerResponse, method: string, host: string): Promise<void> {
     const body = await readBody(req);
     if (body === 'too-large') return refuse(res, 413, 'a request through the proxy is at most 6 MB (upload files straight to S3)');
     const headers: Record<string, string> = { host: target.host };
@@ -76,7 +97,7 @@ export function signingProxyHandler(options: SigningProxyOptions): (req: Incomin
       });
       upstream.end(body);
     });
-  };
+  }
 }
 
 /** The region of a Function URL, from its domain: <id>.lambda-url.<region>.on.aws. */

@@ -1,4 +1,5 @@
-import { signForUrl, verifyPostPolicy, verifyRequest, verifySigned } from './sigv4';
+import { toUrlEvent } from './function-url';
+import { precheckSigned, signForUrl, verifyPostPolicy, verifyRequest, verifySigned } from './sigv4';
 
 const now = new Date('2026-11-24T12:00:00Z');
 const creds = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'test' };
@@ -31,6 +32,33 @@ describe('SigV4 on Function URLs', () => {
     expect(await verifySigned({ ...request, url: '/alerts' }, 'us-east-1', now)).toEqual({ ok: false, message: mismatch });
     expect(await verifySigned({ ...request, headers: { ...request.headers, 'content-type': 'text/plain' } }, 'us-east-1', now)).toEqual({ ok: false, message: mismatch });
     expect(await verifySigned(request, 'us-east-1', now, () => 'another secret')).toEqual({ ok: false, message: mismatch });
+  });
+
+  it('refuses a malformed signed-header list (never a 500): a name the request does not carry, Object\'s own names included', async () => {
+    const request = await signed('GET', '/uploads');
+    const withList = (list: string) => ({ ...request, headers: { ...request.headers, authorization: request.headers.authorization!.replace(/SignedHeaders=[^,]+/, `SignedHeaders=${list}`) } });
+    for (const list of ['constructor', 'host;constructor', 'host;__proto__', 'host;x-absent']) {
+      expect(await verifySigned(withList(list), 'us-east-1', now)).toEqual({ ok: false, message: expect.stringMatching(/^SignedHeaders names .+, which the request does not carry$|^the host header must be signed$|is not a list of header names$/) });
+    }
+    expect(await verifySigned(withList('host;;x'), 'us-east-1', now)).toMatchObject({ ok: false, message: expect.stringContaining('is not a list of header names') });
+  });
+
+  it('checks all but the body before reading it: form, scope, date and signed headers', async () => {
+    const request = await signed('POST', '/uploads', '{"kind":"image"}');
+    const { body: _body, ...head } = request;
+    expect(precheckSigned(head, 'us-east-1', now)).toEqual({ ok: true, accessKeyId: 'AKIDEXAMPLE' });
+    expect(precheckSigned({ ...head, headers: { host: '127.0.0.1:9010' } }, 'us-east-1', now)).toEqual({ ok: false, message: 'Forbidden' });
+    expect(precheckSigned(head, 'us-east-1', new Date(now.getTime() + 16 * 60_000))).toMatchObject({ ok: false, message: expect.stringMatching(/^Signature expired/) });
+  });
+
+  it('hands the function the query that was signed: a "+" is a space to both', async () => {
+    const request = await signed('GET', '/search?q=a+b&r=c%2Bd');
+    expect(await verifySigned(request, 'us-east-1', now)).toEqual({ ok: true, accessKeyId: 'AKIDEXAMPLE' });
+    // Signed as "a b" (what a form means by '+'): the same URL with %20 verifies, one meaning a literal '+' does not.
+    expect(await verifySigned({ ...request, url: '/search?q=a%20b&r=c%2Bd' }, 'us-east-1', now)).toEqual({ ok: true, accessKeyId: 'AKIDEXAMPLE' });
+    expect(await verifySigned({ ...request, url: '/search?q=a%2Bb&r=c%2Bd' }, 'us-east-1', now)).toMatchObject({ ok: false });
+    const event = toUrlEvent({ method: 'GET', url: request.url, rawHeaders: [], body: Buffer.alloc(0), sourceIp: '127.0.0.1' }, { requestId: 'r', accountId: '000000000000', urlId: 'u', region: 'us-east-1', now });
+    expect(event.queryStringParameters).toEqual({ q: 'a b', r: 'c+d' });
   });
 
   it('refuses a stale signature and one scoped to another region or service', async () => {

@@ -7,6 +7,7 @@
 import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { queryPairs } from './http-util';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, SourceData } from '@smithy/types';
 
 const bytes = (data: SourceData): string | Uint8Array =>
@@ -47,22 +48,25 @@ export interface IncomingSigned {
   bodyHash?: string;
 }
 
-/** A query string into the signer's map, values decoded ('+' kept, as SigV4 clients send spaces as %20). */
+/**
+ * A query string into the signer's map, read as the Function URL event reads it (http-util.ts:
+ * '+' is a space): the query a function receives is the one that was signed.
+ */
 function queryOf(raw: string): Record<string, string | string[]> {
-  const query: Record<string, string | string[]> = {};
-  for (const part of raw.split('&').filter(Boolean)) {
-    const [k, v = ''] = part.split('=', 2) as [string, string?];
-    const key = decodeURIComponent(k);
-    const value = decodeURIComponent(v);
-    const existing = query[key];
-    query[key] = existing === undefined ? value : [...[existing].flat(), value];
+  const joined = new Map<string, string | string[]>();
+  for (const [key, value] of queryPairs(raw)) {
+    const existing = joined.get(key);
+    joined.set(key, existing === undefined ? value : [...[existing].flat(), value]);
   }
-  return query;
+  return Object.fromEntries(joined);
 }
+
+/** A header of the request, by lowercase name; only its own (a header named `constructor` is not Object's). */
+const headerOf = (headers: Readonly<Record<string, string>>, name: string): string | undefined => (Object.hasOwn(headers, name) ? headers[name] : undefined);
 
 function httpRequest(method: string, url: string, headers: Record<string, string>, body: Buffer): HttpRequest {
   const [path = '/', rawQuery = ''] = url.split('?', 2) as [string, string?];
-  const [hostname = '', port] = (headers.host ?? '').split(':');
+  const [hostname = '', port] = (headerOf(headers, 'host') ?? '').split(':');
   return new HttpRequest({ method, protocol: 'http:', hostname, ...(port && { port: Number(port) }), path, query: queryOf(rawQuery), headers, body });
 }
 
@@ -93,7 +97,7 @@ const parseAmzDate = (value: string): Date | undefined => {
   return d ? new Date(Date.UTC(+d[1]!, +d[2]! - 1, +d[3]!, +d[4]!, +d[5]!, +d[6]!)) : undefined;
 };
 
-const refuse = (reason: SignatureFailure, message: string): SignatureVerdict => ({ ok: false, reason, message });
+const refuse = (reason: SignatureFailure, message: string): { ok: false; reason: SignatureFailure; message: string } => ({ ok: false, reason, message });
 const MISMATCH = 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.';
 
 const sameSignature = (expected: string, actual: string) => expected.length === actual.length && timingSafeEqual(Buffer.from(expected), Buffer.from(actual));
@@ -104,6 +108,59 @@ const sameSignature = (expected: string, actual: string) => expected.length === 
  * are signed as sent, the others' escaped once more, as the SDK signs them.
  */
 export async function verifyRequest(request: IncomingSigned, options: VerifyOptions): Promise<SignatureVerdict> {
+  const parsed = parseSigned(request, options);
+  if (!parsed.ok) return parsed;
+  const { accessKeyId, secretAccessKey, scopeRegion, service, signed, signature, signingDate, expiresSeconds, presigned, path, query } = parsed;
+  // The body is hashed here, whatever the client claims its hash is (S3 may sign no payload).
+  const claimed = headerOf(request.headers, 'x-amz-content-sha256');
+  if (!presigned && request.bodyHash === undefined && claimed !== undefined && !(service === 's3' && UNHASHED_PAYLOADS.has(claimed)) && claimed !== createHash('sha256').update(request.body).digest('hex')) {
+    return refuse('mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+  }
+  const headers: Record<string, string> = Object.fromEntries(signed.map((h) => [h, headerOf(request.headers, h)!]));
+  const sessionToken = headerOf(request.headers, 'x-amz-security-token') ?? (typeof query['X-Amz-Security-Token'] === 'string' ? query['X-Amz-Security-Token'] : undefined);
+  const credentials: AwsCredentialIdentity = { accessKeyId, secretAccessKey, ...(sessionToken && { sessionToken }) };
+  const signer = new SignatureV4({ service, region: scopeRegion, credentials, sha256: Sha256, applyChecksum: false, uriEscapePath: service !== 's3' });
+  let expected: string;
+  if (presigned) {
+    // The query without what presign adds back itself.
+    const rest = Object.fromEntries(Object.entries(query).filter(([k]) => !/^X-Amz-(Algorithm|Credential|Date|Expires|SignedHeaders|Signature|Security-Token|Content-Sha256)$/.test(k)));
+    // A payload hash in the query (S3's UNSIGNED-PAYLOAD) was a header the presigner hoisted.
+    const payload: Record<string, string> = typeof query['X-Amz-Content-Sha256'] === 'string' ? { 'X-Amz-Content-Sha256': query['X-Amz-Content-Sha256'] } : {};
+    const unsigned = new HttpRequest({ ...httpRequest(request.method, path, { ...headers, ...payload }, Buffer.alloc(0)), query: rest });
+    const again = await signer.presign(unsigned, { signingDate, expiresIn: expiresSeconds, signableHeaders: new Set(signed), unhoistableHeaders: new Set(Object.keys(headers)) });
+    expected = String(again.query?.['X-Amz-Signature'] ?? '');
+  } else {
+    const again = await signer.sign(httpRequest(request.method, request.url, headers, request.body), { signingDate, signableHeaders: new Set(signed) });
+    expected = /Signature=([0-9a-f]{64})/.exec(String(again.headers.authorization))?.[1] ?? '';
+  }
+  if (!sameSignature(expected, signature)) return refuse('mismatch', MISMATCH);
+  return { ok: true, accessKeyId, service, region: scopeRegion };
+}
+
+interface ParsedSignature {
+  ok: true;
+  accessKeyId: string;
+  secretAccessKey: string;
+  scopeRegion: string;
+  service: string;
+  /** The signed header names, each one the request carries. */
+  signed: string[];
+  signature: string;
+  signingDate: Date;
+  expiresSeconds: number | undefined;
+  presigned: boolean;
+  path: string;
+  query: Record<string, string | string[]>;
+}
+
+/** Header names as SigV4 lists them: lowercase, sorted, no repeats, none empty. */
+const SIGNED_HEADER = /^[a-z0-9][a-z0-9._-]*$/;
+
+/**
+ * Everything of a signature that can be checked without the body: its form, scope, date, the key,
+ * and that each signed header (host first of all) is one the request carries.
+ */
+function parseSigned(request: Omit<IncomingSigned, 'body'>, options: VerifyOptions): ParsedSignature | { ok: false; reason: SignatureFailure; message: string } {
   const { region, services, now = new Date(), secretFor = () => LOCAL_SECRET_ACCESS_KEY } = options;
   const [path = '/', rawQuery = ''] = request.url.split('?', 2) as [string, string?];
   const query = queryOf(rawQuery);
@@ -122,12 +179,12 @@ export async function verifyRequest(request: IncomingSigned, options: VerifyOpti
     expiresSeconds = Number(query['X-Amz-Expires']);
     if (!Number.isInteger(expiresSeconds) || expiresSeconds < 1 || expiresSeconds > 604_800) return refuse('malformed', 'X-Amz-Expires must be a whole number of seconds from 1 to 604800');
   } else {
-    const authorization = request.headers.authorization;
+    const authorization = headerOf(request.headers, 'authorization');
     if (!authorization) return refuse('missing', 'Missing Authentication Token');
     const m = AUTHORIZATION.exec(authorization);
     if (!m) return refuse('malformed', 'Authorization header requires a SigV4 Credential, SignedHeaders and Signature');
     [, accessKeyId, , scopeRegion, service, signedList, signature] = m as unknown as [string, string, string, string, string, string, string];
-    amzDate = request.headers['x-amz-date'] ?? '';
+    amzDate = headerOf(request.headers, 'x-amz-date') ?? '';
   }
   if (!services.includes(service) || scopeRegion !== region) return refuse('scope', `Credential should be scoped to a valid region (${region}) and service (${services.join(' or ')}), not ${scopeRegion}/${service}`);
   const signingDate = parseAmzDate(amzDate);
@@ -139,38 +196,30 @@ export async function verifyRequest(request: IncomingSigned, options: VerifyOpti
     return refuse('expired', `Signature expired: ${amzDate} is more than 15 minutes from ${now.toISOString()}`);
   }
   const signed = signedList.split(';');
+  if (!signed.every((h) => SIGNED_HEADER.test(h))) return refuse('malformed', `SignedHeaders ${JSON.stringify(signedList.slice(0, 200))} is not a list of header names`);
   if (!signed.includes('host')) return refuse('malformed', 'the host header must be signed');
+  // Each signed header is one the request carries (an own entry: `constructor` is not a header here).
+  const absent = signed.filter((h) => headerOf(request.headers, h) === undefined);
+  if (absent.length > 0) return refuse('malformed', `SignedHeaders names ${absent.slice(0, 5).join(', ')}, which the request does not carry`);
   const secretAccessKey = secretFor(accessKeyId);
   if (secretAccessKey === undefined) return refuse('unknown-key', 'The security token included in the request is invalid.');
-  // The body is hashed here, whatever the client claims its hash is (S3 may sign no payload).
-  const claimed = request.headers['x-amz-content-sha256'];
-  if (!presigned && request.bodyHash === undefined && claimed !== undefined && !(service === 's3' && UNHASHED_PAYLOADS.has(claimed)) && claimed !== createHash('sha256').update(request.body).digest('hex')) {
-    return refuse('mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
-  }
-  const headers = Object.fromEntries(signed.filter((h) => request.headers[h] !== undefined).map((h) => [h, request.headers[h]!]));
-  const sessionToken = request.headers['x-amz-security-token'] ?? (typeof query['X-Amz-Security-Token'] === 'string' ? query['X-Amz-Security-Token'] : undefined);
-  const credentials: AwsCredentialIdentity = { accessKeyId, secretAccessKey, ...(sessionToken && { sessionToken }) };
-  const signer = new SignatureV4({ service, region, credentials, sha256: Sha256, applyChecksum: false, uriEscapePath: service !== 's3' });
-  let expected: string;
-  if (presigned) {
-    // The query without what presign adds back itself.
-    const rest = Object.fromEntries(Object.entries(query).filter(([k]) => !/^X-Amz-(Algorithm|Credential|Date|Expires|SignedHeaders|Signature|Security-Token|Content-Sha256)$/.test(k)));
-    // A payload hash in the query (S3's UNSIGNED-PAYLOAD) was a header the presigner hoisted.
-    const payload: Record<string, string> = typeof query['X-Amz-Content-Sha256'] === 'string' ? { 'X-Amz-Content-Sha256': query['X-Amz-Content-Sha256'] } : {};
-    const unsigned = new HttpRequest({ ...httpRequest(request.method, path, { ...headers, ...payload }, Buffer.alloc(0)), query: rest });
-    const again = await signer.presign(unsigned, { signingDate, expiresIn: expiresSeconds, signableHeaders: new Set(signed), unhoistableHeaders: new Set(Object.keys(headers)) });
-    expected = String(again.query?.['X-Amz-Signature'] ?? '');
-  } else {
-    const again = await signer.sign(httpRequest(request.method, request.url, headers, request.body), { signingDate, signableHeaders: new Set(signed) });
-    expected = /Signature=([0-9a-f]{64})/.exec(String(again.headers.authorization))?.[1] ?? '';
-  }
-  if (!sameSignature(expected, signature)) return refuse('mismatch', MISMATCH);
-  return { ok: true, accessKeyId, service, region: scopeRegion };
+  return { ok: true, accessKeyId, secretAccessKey, scopeRegion, service, signed, signature, signingDate, expiresSeconds, presigned, path, query };
+}
+
+/**
+ * What a Function URL with AWS_IAM auth checks before it reads the body: a signature is there, for
+ * `lambda` in `region`, current, signing the host (the Host the request came to) and only headers it
+ * carries. The signature itself is checked once the body is read (verifySigned).
+ */
+export function precheckSigned(request: Omit<IncomingSigned, 'body'>, region: string, now = new Date()): Verdict {
+  if (!headerOf(request.headers, 'authorization') && !request.url.includes('X-Amz-Credential=')) return { ok: false, message: 'Forbidden' };
+  const parsed = parseSigned(request, { region, services: ['lambda'], now });
+  return parsed.ok ? { ok: true, accessKeyId: parsed.accessKeyId } : { ok: false, message: parsed.message };
 }
 
 /** Checks a request signed for `lambda` in `region`, as a Function URL with AWS_IAM auth does. */
 export async function verifySigned(request: IncomingSigned, region: string, now = new Date(), secretFor = (_accessKeyId: string) => LOCAL_SECRET_ACCESS_KEY): Promise<Verdict> {
-  if (!request.headers.authorization && !request.url.includes('X-Amz-Credential=')) return { ok: false, message: 'Forbidden' };
+  if (!headerOf(request.headers, 'authorization') && !request.url.includes('X-Amz-Credential=')) return { ok: false, message: 'Forbidden' };
   const verdict = await verifyRequest(request, { region, services: ['lambda'], now, secretFor });
   return verdict.ok ? { ok: true, accessKeyId: verdict.accessKeyId } : { ok: false, message: verdict.message };
 }

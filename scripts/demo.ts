@@ -94,7 +94,14 @@ async function showThumbnails(names: Names, key: string): Promise<void> {
 
 async function showImport(names: Names, { key, file, dataset }: DemoCsv): Promise<void> {
   console.log(`\n== csv-import: s3://${names.uploads}/${key}  (data set ${dataset.name})`);
-  const item = await waitFor(`processing-log item for ${key}`, () => processingLogItem(names, key, 'csv-import'));
+  // A file larger than one invocation is IN_PROGRESS first, its rows so far in the item: shown as they grow.
+  let shown: unknown;
+  const item = await waitFor(`processing-log item for ${key}`, async () => {
+    const found = await processingLogItem(names, key, 'csv-import');
+    if (found?.status !== 'IN_PROGRESS') return found;
+    if (found.details?.rowsRead !== shown) console.log(`  importing: ${(shown = found.details?.rowsRead)} rows so far (invocation ${found.details?.invocations})`);
+    return undefined;
+  });
   processed(item, key);
   const { rowsRead, rowsWritten, rowsRejected, reportKey, table } = item.details ?? {};
   console.log(`  ${rowsRead} rows read, ${rowsWritten} written to table ${table}, ${rowsRejected} rejected`);

@@ -41,7 +41,21 @@ export const offlineCases: Record<string, OfflineCase> = {
     event: JSON.parse(readFileSync('functions/api/events/get-config.json', 'utf8')),
     response: {
       statusCode: 200,
-      headers: { 'content-type': 'application/json' },
+      // The api's security headers on every answer (functions/api/app.ts), then its own.
+      headers: {
+        'content-security-policy':
+          "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https: http://127.0.0.1:* http://localhost:*; connect-src 'self' https: http://127.0.0.1:* http://localhost:*; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'none'",
+        'content-type': 'application/json',
+        'cross-origin-opener-policy': 'same-origin',
+        'origin-agent-cluster': '?1',
+        'referrer-policy': 'no-referrer',
+        'x-content-type-options': 'nosniff',
+        'x-dns-prefetch-control': 'off',
+        'x-download-options': 'noopen',
+        'x-frame-options': 'DENY',
+        'x-permitted-cross-domain-policies': 'none',
+        'x-xss-protection': '0',
+      },
       isBase64Encoded: false,
       body: JSON.stringify({
         datasets: ['people', 'debian-releases'],

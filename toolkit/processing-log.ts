@@ -19,9 +19,9 @@ export async function logItems(dynamodb: DynamoDBClient, table: string, bucket: 
   return (out.Items ?? []).map((i) => unmarshall(i) as LogItem);
 }
 
-/** The first item of an upload, once there is one. */
+/** The first final item of an upload (PROCESSED or FAILED), once there is one: a long import is IN_PROGRESS before. */
 export const logItem = (dynamodb: DynamoDBClient, table: string, bucket: string, key: string, timeoutMs = 90_000, fn?: string): Promise<LogItem> =>
-  eventually(async () => (await logItems(dynamodb, table, bucket, key, fn))[0], `the processing-log item of ${key}`, timeoutMs);
+  eventually(async () => (await logItems(dynamodb, table, bucket, key, fn)).find((i) => i.status !== 'IN_PROGRESS'), `the processing-log item of ${key}`, timeoutMs);
 
 /** Every item of the log. */
 export async function scanLog(dynamodb: DynamoDBClient, table: string): Promise<LogItem[]> {

@@ -17,9 +17,9 @@ const settings: ApiSettings = {
 const now = new Date('2026-11-24T12:00:00Z');
 const ref = (key: string) => ({ bucket: 'uploads', key, size: 1, eTag: key, versionId: undefined, sequencer: undefined, eventName: 'ObjectCreated:Put', eventTime: '' });
 
-function setup() {
+function setup(options: { longImport?: boolean } = {}) {
   const log = new MemoryProcessingLog();
-  const add = (fn: string, key: string, at: string, status: 'PROCESSED' | 'FAILED', extra: { reason?: string; details?: Record<string, unknown> } = {}) => {
+  const add = (fn: string, key: string, at: string, status: 'PROCESSED' | 'FAILED' | 'IN_PROGRESS', extra: { reason?: string; details?: Record<string, unknown> } = {}) => {
     const item = newLogItem({ fn, ref: ref(key), status, durationMs: 42, now: new Date(at), ...extra });
     log.items.set(`${item.pk}|${item.sk}`, item);
   };
@@ -30,6 +30,11 @@ function setup() {
   add('csv-import', 'imports/people/p.csv', '2026-11-23T09:00:00.000Z', 'PROCESSED', {
     details: { dataset: 'people', table: 'imported-rows', rowsRead: 4, rowsWritten: 3, rowsSkipped: 0, rowsRejected: 1, reportKey: 'reports/imports/people/p.csv.errors.csv' },
   });
+  if (options.longImport) {
+    add('csv-import', 'imports/people/big.csv', '2026-11-24T11:30:00.000Z', 'IN_PROGRESS', {
+      details: { dataset: 'people', table: 'imported-rows', rowsRead: 12_000, rowsWritten: 11_988, rowsSkipped: 0, rowsRejected: 12, invocations: 2, checkpoint: { offset: 1 } },
+    });
+  }
   const store = new MemoryObjectStore();
   store.seed('uploads', 'images/waiting.jpg', 'x');
   const app = createApp(settings, {
@@ -54,6 +59,18 @@ describe('the api', () => {
     const page = await app.request('/');
     expect([page.status, page.headers.get('content-type'), await page.text()]).toEqual([200, 'text/html; charset=utf-8', '<!doctype html><title>dash</title>']);
     expect((await app.request('/app.js')).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+  });
+
+  it('may not be framed nor sniffed: every answer (HEAD and errors too) carries the CSP and nosniff', async () => {
+    const { app } = setup();
+    for (const [path, method] of [['/', 'GET'], ['/', 'HEAD'], ['/uploads', 'GET'], ['/nowhere', 'GET']] as const) {
+      const res = await app.request(path, { method });
+      expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+    }
+    expect((await app.request('/', { method: 'HEAD' })).status).toBe(200);
+    expect((await app.request('/')).headers.get('content-security-policy')).toContain("script-src 'self'");
   });
 
   describe('POST /uploads', () => {
@@ -137,6 +154,13 @@ describe('the api', () => {
         rowsRejected: 1,
         rejectedRows: { key: 'reports/imports/people/p.csv.errors.csv', url: 'https://s3.test/uploads/reports%2Fimports%2Fpeople%2Fp.csv.errors.csv?signed' },
       });
+    });
+
+    it('shows an import that carries on across invocations as IN_PROGRESS, with its rows so far', async () => {
+      const { json } = setup({ longImport: true });
+      const { body } = await json('/uploads/imports/people/big.csv');
+      expect(body).toMatchObject({ status: 'IN_PROGRESS', items: [{ function: 'csv-import', status: 'IN_PROGRESS' }] });
+      expect(body.import).toEqual({ dataset: 'people', table: 'imported-rows', rowsRead: 12_000, rowsWritten: 11_988, rowsSkipped: 0, rowsRejected: 12, inProgress: true, invocations: 2 });
     });
 
     it('says PENDING for an upload not processed yet, 404 for a key never uploaded', async () => {

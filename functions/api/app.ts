@@ -8,6 +8,7 @@
 //   GET  /uploads/{key}    an upload's state: items, thumbnails (presigned GETs), import counts
 //   GET  /alerts           ?limit=&cursor= -> the newest FAILED items
 import { Hono, type Context } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
 import { z } from 'zod';
 import type { Logger } from '#shared/logger';
 import type { ObjectStore } from '#shared/object-store';
@@ -36,6 +37,8 @@ export interface ApiDeps {
 type Bindings = { lambdaContext?: { awsRequestId?: string } };
 
 const MAX_LIMIT = 100;
+/** Where presigned S3 URLs point: S3 itself on AWS, the local checking endpoint (loopback, any port) here. */
+const S3_ORIGINS = ['https:', 'http://127.0.0.1:*', 'http://localhost:*'];
 const listQuery = z.object({
   prefix: z.string().max(1024, 'prefix is longer than 1024 characters').optional(),
   limit: z.coerce.number({ error: 'limit must be a number' }).int('limit must be a whole number').min(1, 'limit must be at least 1').max(MAX_LIMIT, `limit may be at most ${MAX_LIMIT}`).default(25),
@@ -70,6 +73,13 @@ export const itemView = (i: ProcessingLogItem) => ({
   durationMs: i.durationMs,
 });
 
+/** An upload's state: the newest item of each function decides (a re-upload is processed again); FAILED over IN_PROGRESS over PROCESSED. */
+function newestStatus(items: readonly ProcessingLogItem[]): 'FAILED' | 'IN_PROGRESS' | 'PROCESSED' {
+  const newest = items.filter((i) => !items.some((j) => j.function === i.function && j.createdAt > i.createdAt));
+  if (newest.some((i) => i.status === 'FAILED')) return 'FAILED';
+  return newest.some((i) => i.status === 'IN_PROGRESS') ? 'IN_PROGRESS' : 'PROCESSED';
+}
+
 interface ThumbnailOutput {
   key: string;
   width: number;
@@ -89,6 +99,27 @@ export function createApp(settings: ApiSettings, deps: ApiDeps): Hono<{ Bindings
     return c.json({ error: 'internal', message: 'the request failed on our side; it is logged', ...(requestId && { requestId }) }, 500);
   });
   app.notFound((c) => c.json({ error: 'not found', message: `no route ${c.req.method} ${c.req.path}` }, 404));
+  // Every answer: no framing (clickjacking), no sniffing, scripts and styles only from the page's own
+  // origin; images and uploads go to S3's presigned URLs (https on AWS, the local endpoint here).
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', ...S3_ORIGINS],
+        connectSrc: ["'self'", ...S3_ORIGINS],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+        formAction: ["'none'"],
+      },
+      xFrameOptions: 'DENY',
+      referrerPolicy: 'no-referrer',
+      strictTransportSecurity: false,
+      crossOriginResourcePolicy: false,
+    }),
+  );
 
   const asset = (c: Context, name: keyof DashboardAssets, type: string) => c.body(deps.assets[name], 200, { 'content-type': type, 'cache-control': 'no-cache' });
   app.get('/', (c) => asset(c, 'html', 'text/html; charset=utf-8'));
@@ -138,14 +169,15 @@ export function createApp(settings: ApiSettings, deps: ApiDeps): Hono<{ Bindings
     const thumbnails = await Promise.all(
       outputs.map(async (o) => ({ width: o.width, height: o.height, bytes: o.bytes, url: await deps.signer.get(String(thumbnail!.details?.outputBucket ?? settings.thumbnailsBucket), o.key, expires) })),
     );
-    const imported = items.find((i) => i.function === 'csv-import' && i.status === 'PROCESSED');
+    // A large import shows its rows so far while it runs (IN_PROGRESS, checkpointed across invocations).
+    const imported = items.find((i) => i.function === 'csv-import' && (i.status === 'PROCESSED' || i.status === 'IN_PROGRESS'));
     const d = imported?.details ?? {};
     const reportKey = typeof d.reportKey === 'string' ? d.reportKey : undefined;
     return c.json({
       key,
       bucket: settings.uploadsBucket,
       // The newest item of each function decides: a re-upload is processed again.
-      status: items.some((i) => i.status === 'FAILED' && !items.some((j) => j.function === i.function && j.createdAt > i.createdAt)) ? 'FAILED' : 'PROCESSED',
+      status: newestStatus(items),
       items: items.map(itemView),
       thumbnails,
       ...(imported && {
@@ -156,6 +188,7 @@ export function createApp(settings: ApiSettings, deps: ApiDeps): Hono<{ Bindings
           rowsWritten: d.rowsWritten,
           rowsSkipped: d.rowsSkipped,
           rowsRejected: d.rowsRejected,
+          ...(imported.status === 'IN_PROGRESS' && { inProgress: true, invocations: d.invocations }),
           ...(reportKey && { rejectedRows: { key: reportKey, url: await deps.signer.get(settings.uploadsBucket, reportKey, expires) } }),
         },
       }),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { positiveInt, requiredString } from '#shared/config';
 import { parseDatasets, type ResolvedDataset, type TableKeys } from './datasets';
+import { DEFAULT_REPORT_LIMITS } from './report';
 
 const tableKeysSchema = z.object({ partitionKey: z.string().min(1), sortKey: z.string().min(1).optional() });
 const tableNameSchema = z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name');
@@ -34,6 +35,11 @@ export const csvImportConfigSchema = z
     REPORT_PREFIX: requiredString.default('reports/'),
     /** A CSV record longer than this (bytes) stops the import: an unclosed quote, or a hostile file. */
     MAX_RECORD_BYTES: positiveInt.default(1024 * 1024),
+    /** The rejected-rows report's limits (cells, bytes): beyond them the file is FAILED, the report kept as far as it got. */
+    REPORT_MAX_CELLS: positiveInt.default(DEFAULT_REPORT_LIMITS.maxCells),
+    REPORT_MAX_BYTES: positiveInt.default(DEFAULT_REPORT_LIMITS.maxBytes),
+    /** Its own queue: an import that would outlast the invocation hands the rest over there (the same event again). Unset: no continuation. */
+    CONTINUATION_QUEUE_URL: z.url({ error: 'must be the URL of csv-import\'s queue' }).optional(),
   })
   .passthrough();
 

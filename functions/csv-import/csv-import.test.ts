@@ -6,12 +6,12 @@ import { MemoryProcessingLog } from '#shared/processing-log';
 import { parseS3Event, type S3ObjectRef } from '#shared/s3-event';
 import { BatchWriter } from './batch-writer';
 import { ConditionalWriter } from './conditional-writer';
-import { importCsv, processImport } from './csv-import';
+import { importCsv, processImport, type ImportResult } from './csv-import';
 import event from './events/s3-put-csv.json';
 
 /** The bucket the sample event names: the local stack's uploads bucket. */
 const BUCKET = event.Records[0]!.s3.bucket.name;
-import { MemoryReportSink, S3ReportSink } from './report';
+import { MemoryReportSink, S3ReportSink, type ReportState } from './report';
 import type { Item } from './row-schema';
 import { people, releases } from './test-datasets';
 
@@ -31,13 +31,19 @@ function memoryTable() {
 
 const csv = (text: string) => Readable.from([Buffer.from(text)]);
 
+/** The summary of an import that ran to its end. */
+function summaryOf(result: ImportResult) {
+  if (!result.done) throw new Error('the import stopped before the end');
+  return result.summary;
+}
+
 describe('csv-import core: importCsv', () => {
   it('imports a CSV with a BOM, CRLF line ends and quoted fields, typing each column', async () => {
     const { rows, writer } = memoryTable();
     const report = new MemoryReportSink();
     const text = '\uFEFFid,name,age,active\r\n1,"Lovelace, Ada",36,true\r\n2,"Grace ""Amazing"" Hopper",85,no\r\n3,"multi\r\nline",,1\r\n';
 
-    const summary = await importCsv(csv(text), people, writer, report, limits);
+    const summary = summaryOf(await importCsv(csv(text), people, writer, report, limits));
 
     expect(summary).toEqual({ rowsRead: 3, rowsWritten: 3, rowsSkipped: 0, rowsRejected: 0 });
     expect(rows.get('1')).toEqual({ id: '1', name: 'Lovelace, Ada', age: 36, active: true });
@@ -51,7 +57,7 @@ describe('csv-import core: importCsv', () => {
     const report = new MemoryReportSink();
     const text = ['id,name,age,active', '1,Ada,36,true', ',Nobody,20,true', '2,Bob,old,true', '=HYPERLINK("http://x"),Eve,30,maybe', '3,Cy,40,false'].join('\n');
 
-    const summary = await importCsv(csv(text), people, writer, report, limits);
+    const summary = summaryOf(await importCsv(csv(text), people, writer, report, limits));
 
     expect(summary).toEqual({ rowsRead: 5, rowsWritten: 2, rowsSkipped: 0, rowsRejected: 3 });
     expect([...rows.keys()].sort()).toEqual(['1', '3']);
@@ -71,7 +77,7 @@ describe('csv-import core: importCsv', () => {
     const { rows, writer } = memoryTable();
     const report = new MemoryReportSink();
 
-    const summary = await importCsv(csv('id,name\n1,Ada "the first"\n3,Cy\n4,"never closed\n'), people, writer, report, limits);
+    const summary = summaryOf(await importCsv(csv('id,name\n1,Ada "the first"\n3,Cy\n4,"never closed\n'), people, writer, report, limits));
 
     expect(summary).toMatchObject({ rowsWritten: 2, rowsRejected: 1 });
     expect(rows.get('1')).toEqual({ id: '1', name: 'Ada "the first"' });
@@ -132,7 +138,7 @@ describe('csv-import core: if-newer upserts', () => {
     const { rows, writer } = versionedTable();
     const text = [head, 'debian,trixie,amd64,2025-08-09,2', 'debian,trixie,amd64,2025-08-01,1', 'debian,trixie,arm64,2025-08-09,5'].join('\n');
 
-    const summary = await importCsv(csv(text), releases, writer, new MemoryReportSink(), limits);
+    const summary = summaryOf(await importCsv(csv(text), releases, writer, new MemoryReportSink(), limits));
 
     expect(summary).toEqual({ rowsRead: 3, rowsWritten: 2, rowsSkipped: 1, rowsRejected: 0 });
     expect(rows.get('debian#trixie|amd64')).toMatchObject({ build: 2, released: '2025-08-09' });
@@ -142,7 +148,7 @@ describe('csv-import core: if-newer upserts', () => {
     const { rows, writer } = versionedTable();
     await importCsv(csv(`${head}\ndebian,sid,amd64,2026-01-01,9\n`), releases, writer, new MemoryReportSink(), limits);
     const again = new ConditionalWriter((writer as unknown as { put: (i: Item) => Promise<'written' | 'older'> }).put);
-    const summary = await importCsv(csv(`${head}\ndebian,sid,amd64,2025-01-01,3\n`), releases, again, new MemoryReportSink(), limits);
+    const summary = summaryOf(await importCsv(csv(`${head}\ndebian,sid,amd64,2025-01-01,3\n`), releases, again, new MemoryReportSink(), limits));
     expect(summary).toMatchObject({ rowsWritten: 0, rowsSkipped: 1 });
     expect(rows.get('debian#sid|amd64')).toMatchObject({ build: 9 });
   });
@@ -150,7 +156,7 @@ describe('csv-import core: if-newer upserts', () => {
   it('rejects a row without its version', async () => {
     const { writer } = versionedTable();
     const report = new MemoryReportSink();
-    expect(await importCsv(csv(`${head}\ndebian,sid,amd64,2026-01-01,\n`), releases, writer, report, limits)).toMatchObject({ rowsRejected: 1 });
+    expect(summaryOf(await importCsv(csv(`${head}\ndebian,sid,amd64,2026-01-01,\n`), releases, writer, report, limits))).toMatchObject({ rowsRejected: 1 });
     expect(report.rows[0]!.reason).toBe('missing value for version column "build"');
   });
 });
@@ -234,19 +240,180 @@ describe('csv-import core: processImport', () => {
     expect([...log.items.values()][0]).toMatchObject({ key: 'imports/people/notes.txt', status: 'FAILED' });
   });
 
-  it('removes the report\'s temporary file whatever happens, a failed write included', async () => {
-    const { store, deps, ref } = setup();
+  it('removes the report\'s temporary file whatever happens: a write refused (FAILED) or a write that may succeed later (retried)', async () => {
+    const { store, log, deps, ref } = setup();
     store.seed(BUCKET, ref.key, 'id,age\n1,old\n2,3\n');
-    let sink: S3ReportSink | undefined;
-    const failing = new BatchWriter(async () => {
-      throw Object.assign(new Error('DynamoDB is down'), { name: 'ValidationException' });
-    }, { keyOf: (i) => String(i.id) });
+    const sinks: S3ReportSink[] = [];
+    const failingWith = (error: Error) =>
+      new BatchWriter(async () => {
+        throw error;
+      }, { keyOf: (i) => String(i.id), maxAttempts: 2, baseDelayMs: 1 });
+    const newReport = () => {
+      const sink = new S3ReportSink(store, BUCKET, 'reports/x.errors.csv');
+      sinks.push(sink);
+      return sink;
+    };
 
-    await expect(
-      processImport(ref, settings, { ...deps, newWriter: () => failing, newReport: () => (sink = new S3ReportSink(store, BUCKET, 'reports/x.errors.csv')) }),
-    ).rejects.toThrow('DynamoDB is down');
+    // A refusal a retry would meet again (a 4xx): the file ends FAILED with the reason, no retry.
+    const refused = Object.assign(new Error('One or more parameter values were invalid'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+    expect(await processImport(ref, settings, { ...deps, newWriter: () => failingWith(refused), newReport })).toEqual({
+      status: 'FAILED',
+      reason: 'the import stopped: One or more parameter values were invalid',
+    });
+    expect([...log.items.values()][0]).toMatchObject({ status: 'FAILED', details: { dataset: 'people', rowsWritten: 0 } });
 
-    expect(sink).toBeDefined();
-    expect(existsSync(sink!.temporaryFile)).toBe(false);
+    // An outage: thrown, so the platform retries the message.
+    const outage = Object.assign(new Error('DynamoDB is down'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
+    store.seed(BUCKET, 'imports/people/other.csv', 'id,age\n1,old\n2,3\n');
+    await expect(processImport({ ...ref, key: 'imports/people/other.csv' }, settings, { ...deps, newWriter: () => failingWith(outage), newReport })).rejects.toThrow('DynamoDB is down');
+
+    expect(sinks.map((sink) => existsSync(sink.temporaryFile))).toEqual([false, false]);
+  });
+
+  it('records FAILED when the rejected-rows report reaches its limit, keeping the rows it listed (a wide header and every row rejected)', async () => {
+    const { store, log, table, deps, ref } = setup();
+    const header = ['id', 'name', ...Array.from({ length: 10_000 }, (_, i) => `c${i}`)].join(',');
+    // 2,000 rows without an id, each padded to 10,002 cells in the report: 20 million cells unbounded.
+    store.seed(BUCKET, ref.key, `${header}\n1,Ada\n${',x\n'.repeat(2_000)}`);
+    const sinks: MemoryReportSink[] = [];
+    const newReport = () => {
+      const sink = new MemoryReportSink({ maxCells: 100_000, maxBytes: 10_000_000 });
+      sinks.push(sink);
+      return sink;
+    };
+
+    const outcome = await processImport(ref, settings, { ...deps, newReport });
+
+    expect(outcome.status).toBe('FAILED');
+    expect((outcome as { reason: string }).reason).toBe(
+      'too many rejected rows: the rejected-rows report reached its limit (100,000 cells or 10 MB) at line 12 after 9 rows; the import stopped there (the first 9 rejected rows are in the report): fix the file and upload it again',
+    );
+    expect([...log.items.values()][0]).toMatchObject({ status: 'FAILED', details: { reportKey: 'memory-report' } });
+    expect(sinks[0]!.rows).toHaveLength(9);
+    expect(sinks[0]!.text.trim().split('\n')).toHaveLength(10);
+    expect([...table.rows.keys()]).toEqual([]); // the one good row was still in the batch when the import stopped
+  });
+
+  it('takes every column name as data: names every object has (__proto__, constructor, toString...) are ordinary columns', async () => {
+    const { store, table, deps, ref } = setup();
+    const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'prototype'];
+    store.seed(BUCKET, ref.key, `id,${names.join(',')}\n1,${names.map((n) => `v-${n}`).join(',')}\n2,,,,,,,\n`);
+
+    const outcome = await processImport(ref, settings, deps);
+
+    expect(outcome).toMatchObject({ status: 'PROCESSED', rowsRead: 2, rowsWritten: 2, rowsRejected: 0 });
+    const one = table.rows.get('1')!;
+    expect(Object.getPrototypeOf(one)).toBe(Object.prototype);
+    expect(names.map((n) => [n, Object.hasOwn(one, n) ? one[n] : undefined])).toEqual(names.map((n) => [n, `v-${n}`]));
+    expect(Object.keys(table.rows.get('2')!)).toEqual(['id']);
+  });
+});
+
+describe('csv-import core: imports longer than an invocation', () => {
+  const settings = { datasets: [people, releases], reportPrefix: 'reports/', ...limits };
+  const REPORT = 'reports/imports/people/team list 2026.csv.errors.csv';
+
+  /** 2,000 rows, every 100th without an id (rejected), the rest written. */
+  const bigCsv = (): string => ['id,name,age', ...Array.from({ length: 2_000 }, (_, i) => (i % 100 === 99 ? `,nobody ${i},1` : `r${i},"row ${i}",${i % 90}`))].join('\n') + '\n';
+
+  function setup() {
+    const store = new MemoryObjectStore();
+    const log = new MemoryProcessingLog();
+    const rows = new Map<string, Item>();
+    const writes = new Map<string, number>();
+    const continuations: string[] = [];
+    let clock = 1_000_000;
+    // Each reading of the clock moves it on by `step` ms: checkpoints fall due as records go by.
+    let step = 1;
+    const now = () => (clock += step);
+    const deps = (fail?: () => Error | undefined) => ({
+      store,
+      log,
+      logger: silentLogger,
+      now,
+      newWriter: () =>
+        new BatchWriter(
+          async (items) => {
+            const error = fail?.();
+            if (error) throw error;
+            for (const item of items) {
+              rows.set(String(item.id), item);
+              writes.set(String(item.id), (writes.get(String(item.id)) ?? 0) + 1);
+            }
+            return [];
+          },
+          { keyOf: (i) => String(i.id), chunkSize: 25, maxInFlight: 1 },
+        ),
+      newReport: (_ref: S3ObjectRef, from: ReportState) => new S3ReportSink(store, BUCKET, REPORT, undefined, from),
+      continueLater: async () => {
+        continuations.push('again');
+      },
+    });
+    /** An invocation that has time for `records` records (its remaining time drops below any margin after them). */
+    const invocation = (owner: string, records: number) => {
+      let asked = 0;
+      return { owner, timeoutMs: 20_000, remainingMs: () => (asked++ < records ? 60_000 : 0) };
+    };
+    const ref = parseS3Event(event)[0] as S3ObjectRef;
+    return { store, log, rows, writes, continuations, deps, invocation, ref, tick: (ms: number) => (step = ms) };
+  }
+
+  it('stops at a record boundary before the deadline, hands over, and the continuations carry on: every row once, the same counts and report as in one go', async () => {
+    const { store, log, rows, writes, continuations, deps, invocation, ref } = setup();
+    store.seed(BUCKET, ref.key, bigCsv());
+
+    const outcomes = [];
+    outcomes.push(await processImport(ref, settings, deps(), invocation('message-1', 450)));
+    // Each continuation is the same event, delivered as a new message.
+    for (let n = 2; continuations.length >= n - 1 && n < 20; n++) outcomes.push(await processImport(ref, settings, deps(), invocation(`message-${n}`, 450)));
+
+    expect(outcomes.map((o) => o.status)).toEqual(['CONTINUED', 'CONTINUED', 'CONTINUED', 'CONTINUED', 'PROCESSED']);
+    expect(outcomes.at(-1)).toEqual({ status: 'PROCESSED', dataset: 'people', table: 'imported-rows', rowsRead: 2_000, rowsWritten: 1_980, rowsSkipped: 0, rowsRejected: 20, reportKey: REPORT, invocations: 5 });
+    expect(rows.size).toBe(1_980);
+    expect([...writes.values()].every((n) => n === 1)).toBe(true);
+    // While it ran, the item said how far it was; now it is the one final item.
+    expect((outcomes[1] as { rowsRead: number }).rowsRead).toBeGreaterThan((outcomes[0] as { rowsRead: number }).rowsRead);
+    expect([...log.items.values()].map((i) => [i.status, i.details?.invocations])).toEqual([['PROCESSED', 5]]);
+    // The report: one header, the 20 rejected rows in file order, with their own line numbers; the parts removed.
+    const text = store.read(BUCKET, REPORT)!.toString().trim().split('\n');
+    expect(text[0]).toBe('id,name,age,line,reason');
+    expect(text.slice(1).map((l) => l.split(',')[3])).toEqual(Array.from({ length: 20 }, (_, i) => String(i * 100 + 101)));
+    expect([...store.objects.keys()].filter((k) => k.includes('.part-'))).toEqual([]);
+  });
+
+  it('carries on from the last checkpoint after a crash (never from zero), and only one invocation holds the import at a time', async () => {
+    const { store, log, rows, writes, deps, invocation, ref, tick } = setup();
+    store.seed(BUCKET, ref.key, bigCsv());
+    // The first invocation checkpoints (every 2 s of its clock), then DynamoDB fails it mid-way: a crash.
+    tick(20);
+    let batches = 0;
+    const flaky = deps(() => (++batches > 30 ? Object.assign(new Error('connection reset'), { code: 'ECONNRESET' }) : undefined));
+    await expect(processImport(ref, settings, flaky, { owner: 'message-1', timeoutMs: 6_000, remainingMs: () => 60_000 })).rejects.toThrow('connection reset');
+    tick(1);
+    const saved = [...log.items.values()][0]!;
+    expect(saved).toMatchObject({ status: 'IN_PROGRESS', leaseOwner: 'message-1' });
+    const checkpoint = saved.details!.checkpoint as { rowsRead: number; offset: number };
+    expect(checkpoint.rowsRead).toBeGreaterThan(0);
+
+    // Another message while the lease runs: it leaves the import alone.
+    expect(await processImport(ref, settings, deps(), invocation('message-2', 10_000))).toMatchObject({ status: 'BUSY' });
+    // The same message again (SQS redelivers it after its visibility timeout): it carries on from the checkpoint.
+    const resumed = await processImport(ref, settings, deps(), invocation('message-1', 10_000));
+    expect(resumed).toMatchObject({ status: 'PROCESSED', rowsRead: 2_000, rowsWritten: 1_980, rowsRejected: 20, invocations: 2 });
+    expect(rows.size).toBe(1_980);
+    // Rows after the checkpoint were written again (idempotent puts), rows before it never.
+    const before = [...writes.entries()].filter(([id]) => Number(id.slice(1)) < checkpoint.rowsRead - 30);
+    expect(before.length).toBeGreaterThan(0);
+    expect(before.every(([, n]) => n === 1)).toBe(true);
+  });
+
+  it('never mixes two versions: an object changed between invocations ends FAILED with the reason', async () => {
+    const { store, log, deps, invocation, ref } = setup();
+    store.seed(BUCKET, ref.key, bigCsv());
+    expect((await processImport(ref, settings, deps(), invocation('message-1', 450))).status).toBe('CONTINUED');
+    store.seed(BUCKET, ref.key, 'id,name\nx,changed\n');
+    const outcome = await processImport(ref, settings, deps(), invocation('message-2', 450));
+    expect(outcome).toMatchObject({ status: 'FAILED', reason: expect.stringMatching(/^the object changed while it was imported \(ETag "[0-9a-f]+" -> "[0-9a-f]+"\) after \d+ rows of the first version/) });
+    expect([...log.items.values()].map((i) => i.status)).toEqual(['FAILED']);
   });
 });

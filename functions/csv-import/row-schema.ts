@@ -177,7 +177,8 @@ export type RowResult = { ok: true; item: Item } | { ok: false; reason: string }
 export function rowToItem(header: Header, cells: readonly string[], dataset: Dataset, keys: TableKeys): RowResult {
   const values = new Map<string, Value>();
   const problems: string[] = [];
-  for (const column of header.columns) {
+  // Only the columns this row reaches: a short row under a very wide header costs its own width.
+  for (const column of header.columns.slice(0, cells.length)) {
     const raw = (cells[column.index] ?? '').trim();
     if (raw === '' || column.ignored) continue;
     if (column.invalid) {

@@ -1,5 +1,5 @@
 // The S3 port of the cores, and its adapter over the SDK. Cores see streams and plain values only.
-import { GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { rangedStream, type RangedReadOptions } from './ranged-reader';
 
@@ -7,6 +7,8 @@ export interface StoredObject {
   body: Readable;
   contentLength: number | undefined;
   contentType: string | undefined;
+  /** The version read (every range of a ranged read is of this one). */
+  eTag?: string | undefined;
 }
 
 export interface ObjectHead {
@@ -15,8 +17,11 @@ export interface ObjectHead {
   eTag?: string | undefined;
 }
 
-/** How a large object is read: ranges of this size, retried this often (see ranged-reader.ts). */
-export type RangedOptions = Omit<RangedReadOptions, 'size'>;
+/**
+ * How a large object is read: ranges of this size, retried this often (see ranged-reader.ts), from
+ * byte `start`, of the version `eTag` only (a read of another version fails with PreconditionFailed).
+ */
+export type RangedOptions = Omit<RangedReadOptions, 'size'> & { eTag?: string };
 
 export interface ObjectStore {
   /** The object's body as a stream, or undefined when it no longer exists. */
@@ -29,6 +34,7 @@ export interface ObjectStore {
    * stream breaks: for large objects read slowly. Undefined when the object no longer exists.
    */
   getRanged(bucket: string, key: string, options?: RangedOptions): Promise<StoredObject | undefined>;
+  delete(bucket: string, key: string): Promise<void>;
 }
 
 const isMissing = (error: unknown): boolean =>
@@ -67,13 +73,17 @@ export class S3ObjectStore implements ObjectStore {
     const head = await this.head(bucket, key);
     if (!head) return undefined;
     const size = head.contentLength ?? 0;
+    const eTag = options.eTag ?? head.eTag;
+    const { eTag: _wanted, ...ranged } = options;
     const body = rangedStream(async (start, end) => {
-      const out = await this.client.send(
-        new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}`, ...(head.eTag && { IfMatch: head.eTag }) }),
-      );
+      const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}`, ...(eTag && { IfMatch: eTag }) }));
       return out.Body as Readable;
-    }, { ...options, size });
-    return { body, contentLength: size, contentType: head.contentType };
+    }, { ...ranged, size });
+    return { body, contentLength: size, contentType: head.contentType, eTag: head.eTag };
+  }
+
+  async delete(bucket: string, key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   }
 }
 

@@ -33,6 +33,14 @@ describe('ranged reader', () => {
     expect(calls).toEqual([[0, 4095], [4096, 8191], [8192, object.length - 1]]);
   });
 
+  it('starts at a given byte (a continuation carries on from its checkpoint)', async () => {
+    const { fetchRange, calls } = source();
+    const out = await collect(readRanges(fetchRange, { size: object.length, start: 5000, rangeBytes: 4096, ...noSleep }));
+    expect(out.equals(object.subarray(5000))).toBe(true);
+    expect(calls).toEqual([[5000, 9095], [9096, object.length - 1]]);
+    expect(await collect(readRanges(fetchRange, { size: object.length, start: object.length, ...noSleep }))).toHaveLength(0);
+  });
+
   it('resumes a stream that breaks mid-range from the byte where it broke', async () => {
     // The 2nd GET (range 4096-8191) dies after 1000 bytes; the 4th (the 3rd range) after 0 bytes.
     const { fetchRange, calls } = source((call) => (call === 2 ? 1000 : call === 4 ? 0 : undefined));

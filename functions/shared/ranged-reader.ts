@@ -15,6 +15,8 @@ export type FetchRange = (start: number, end: number) => Promise<AsyncIterable<U
 export interface RangedReadOptions {
   /** The object's size in bytes. */
   size: number;
+  /** The first byte to read (a resumed import reads from its checkpoint). */
+  start?: number;
   /** Bytes per GET: a few MB, so one range downloads in well under a second. */
   rangeBytes?: number;
   /** Retries of one range that keeps breaking before the read fails (progress resets the count). */
@@ -92,8 +94,8 @@ export async function* readRanges(fetchRange: FetchRange, options: RangedReadOpt
   const rangeBytes = options.rangeBytes ?? DEFAULT_RANGE_BYTES;
   if (!(rangeBytes > 0)) throw new RangeError('rangeBytes must be positive');
   const download = (start: number) => downloadRange(fetchRange, start, Math.min(start + rangeBytes, options.size) - 1, options);
-  let next: Promise<Buffer[]> | undefined = options.size > 0 ? download(0) : undefined;
-  let position = 0;
+  let position = Math.max(0, options.start ?? 0);
+  let next: Promise<Buffer[]> | undefined = position < options.size ? download(position) : undefined;
   while (next) {
     const chunks = await next;
     position += chunks.reduce((n, c) => n + c.length, 0);

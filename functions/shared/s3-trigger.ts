@@ -10,7 +10,16 @@ import { InvalidEvent } from './errors';
 import { invocationLogger, type Logger } from './logger';
 import { parseS3Event, type S3ObjectRef } from './s3-event';
 
-export type S3ObjectHandler<R> = (ref: S3ObjectRef, logger: Logger) => Promise<R>;
+/** Where an object's event came from: the message that carried it (its id and body), and the invocation. */
+export interface EventSource {
+  /** The queue message's id (a redelivery is the same message), or the request id for a bare event. */
+  owner: string;
+  /** The event as it arrived (a message body, or the bare event as JSON): sent again, it is the same event. */
+  body: string;
+  context: Context;
+}
+
+export type S3ObjectHandler<R> = (ref: S3ObjectRef, logger: Logger, source: EventSource) => Promise<R>;
 
 export interface S3TriggerOptions {
   /** Process the messages of a batch at the same time (default: one after the other). */
@@ -44,7 +53,8 @@ export function s3Trigger<R extends object>(handle: S3ObjectHandler<R>, options:
       return processPartialResponse(
         event,
         async (record: SQSRecord) => {
-          for (const ref of s3EventOfMessage(record)) await handle(ref, logger.child({ messageId: record.messageId }));
+          const source: EventSource = { owner: record.messageId, body: record.body, context };
+          for (const ref of s3EventOfMessage(record)) await handle(ref, logger.child({ messageId: record.messageId }), source);
         },
         processor,
         { context, processInParallel: options.parallel ?? false },
@@ -52,7 +62,8 @@ export function s3Trigger<R extends object>(handle: S3ObjectHandler<R>, options:
     }
     const refs = parseS3Event(event);
     const results: Array<{ key: string } & R> = [];
-    for (const ref of refs) results.push({ key: ref.key, ...(await handle(ref, logger)) });
+    const source: EventSource = { owner: context.awsRequestId, body: JSON.stringify(event), context };
+    for (const ref of refs) results.push({ key: ref.key, ...(await handle(ref, logger, source)) });
     return { results };
   };
 }

@@ -123,7 +123,7 @@ export async function startDockerProxy(network: StartedNetwork, stackId: string,
     .withNetworkAliases('docker-proxy')
     .withLabels({ [TEST_LABEL]: 'true' })
     .withEntrypoint(['/usr/local/bin/node', '/var/task/docker-proxy.mjs'])
-    .withEnvironment({ STACK_ID: stackId, CONTAINER_LABELS: JSON.stringify({ [TEST_LABEL]: 'true' }), PORT: '2375', ...environment })
+    .withEnvironment({ STACK_ID: stackId, CONTAINER_LABELS: JSON.stringify({ [TEST_LABEL]: 'true' }), PORT: '2375', HOST: '0.0.0.0', ...environment })
     .withExposedPorts(2375)
     .withUser('0:0')
     .withBindMounts([
@@ -190,7 +190,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     .withUser(SANDBOX_USER)
     .withExposedPorts(...ports, { container: CHECKING_ENDPOINT_PORT, host: checkingPort })
     // /health answers from the first second; ready() waits for the deploy (no shell in the image to check ports).
-    .withWaitStrategy(Wait.forHttp('/health', LAMBDA_API_PORT))
+    // Host named: the service answers only to loopback names (request-guard.ts), whatever host Docker's ports are on.
+    .withWaitStrategy(Wait.forHttp('/health', LAMBDA_API_PORT).withHeaders({ host: '127.0.0.1' }))
     .start();
   // Read again after a restart: Docker may publish the ports anew.
   const url = () => `http://127.0.0.1:${service.getMappedPort(LAMBDA_API_PORT)}`;

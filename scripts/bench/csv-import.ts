@@ -17,13 +17,13 @@ import { formatSummary, summarize, table, verdict } from './stats';
 /** A bucket of the bench's own: no notification, so the stack's functions never see these files. */
 const BUCKET = 'bench-csv';
 
-/** Writes `rows` rows of the stack's schema (id,name,email,age,active), padded to about `rowBytes`. */
-async function writeCsv(file: string, rows: number, rowBytes = 60): Promise<number> {
+/** Writes `rows` rows of the stack's schema (id,name,email,age,active), ids `<prefix>-<n>`, padded to about `rowBytes`. */
+export async function writeCsv(file: string, rows: number, rowBytes = 60, prefix = 'r'): Promise<number> {
   const out = createWriteStream(file);
   out.write('id,name,email,age,active\n');
   const pad = 'x'.repeat(Math.max(0, rowBytes - 50));
   for (let i = 0; i < rows; i++) {
-    if (!out.write(`r-${i},"Person ${i}${pad}",p${i}@example.com,${20 + (i % 60)},${i % 2 === 0}\n`)) await once(out, 'drain');
+    if (!out.write(`${prefix}-${i},"Person ${i}${pad}",p${i}@example.com,${20 + (i % 60)},${i % 2 === 0}\n`)) await once(out, 'drain');
   }
   out.end();
   await once(out, 'finish');

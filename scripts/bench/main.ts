@@ -3,7 +3,7 @@
 // runs `make up` first), vipsthumbnail (libvips-tools) and ImageMagick (imagemagick).
 //   BENCH_RUNS=3 BENCH_UPLOADS=100 BENCH_CSV_ROWS=200000 BENCH_CSV_RATIO_ROWS=10000 BENCH_CSV_BIG_MB=100
 //   BENCH_PEER_WARM_CALLS=200 BENCH_PEER_COLD_CALLS=10 BENCH_THROUGHPUT_SECONDS=30 BENCH_DEV_SAVES=10 BENCH_API_CALLS=300
-//   BENCH_BURST=60 BENCH_CPU_RUNS=3
+//   BENCH_BURST=60 BENCH_CPU_RUNS=3 BENCH_LONG_ROWS=1000000 [BENCH_LONG_TIMEOUT_SECONDS=<csv-import's timeout for the run>]
 //   BENCH_ONLY="dev loop,local lambda service vs peers"   only these sections
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -18,6 +18,7 @@ import { benchPermissions } from './permissions';
 import { benchPeers } from './peers';
 import { BENCHMARKS_FILE, writeSection } from './markdown';
 import { benchThumbnails, toolsPresent } from './thumbnails';
+import { benchLongImport } from './long-import';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const RUNS = env('BENCH_RUNS', 3);
@@ -60,6 +61,10 @@ async function main(): Promise<void> {
             bigMb: env('BENCH_CSV_BIG_MB', 100),
           })
         ).markdown,
+    },
+    {
+      title: 'Imports across invocations',
+      run: async () => (await benchLongImport(clients, { rows: env('BENCH_LONG_ROWS', 1_000_000), ...(process.env.BENCH_LONG_TIMEOUT_SECONDS && { timeoutSeconds: env('BENCH_LONG_TIMEOUT_SECONDS', 300) }) })).markdown,
     },
     { title: 'End-to-end latency', run: async () => (await benchLatency(clients, UPLOADS)).markdown },
     { title: 'Permission check', run: async () => (await benchPermissions(clients, UPLOADS)).markdown },

@@ -13,10 +13,10 @@ interface Item {
 
 interface Detail {
   key: string;
-  status: 'PENDING' | 'PROCESSED' | 'FAILED';
+  status: 'PENDING' | 'IN_PROGRESS' | 'PROCESSED' | 'FAILED';
   items: Item[];
   thumbnails: Array<{ width: number; height: number; bytes: number; url: string }>;
-  import?: { dataset: string; table: string; rowsRead: number; rowsWritten: number; rowsSkipped: number; rowsRejected: number; rejectedRows?: { key: string; url: string } };
+  import?: { dataset: string; table: string; rowsRead: number; rowsWritten: number; rowsSkipped: number; rowsRejected: number; rejectedRows?: { key: string; url: string }; inProgress?: boolean; invocations?: number };
 }
 
 interface Config {
@@ -106,7 +106,8 @@ class UploadCard {
     const deadline = Date.now() + 10 * 60_000;
     for (let wait = 500; Date.now() < deadline; wait = Math.min(wait * 1.5, 3000)) {
       const detail = await api<Detail>(`uploads/${encodeURIComponent(key)}`).catch(() => undefined);
-      if (detail && detail.status !== 'PENDING') return this.show(detail);
+      if (detail?.status === 'IN_PROGRESS') this.show(detail);
+      else if (detail && detail.status !== 'PENDING') return this.show(detail);
       await new Promise((r) => setTimeout(r, wait));
     }
     this.set('UPLOADED', 'still waiting after 10 minutes: is the stack running?');
@@ -127,7 +128,7 @@ class UploadCard {
     }
     if (d.import) {
       const i = d.import;
-      const facts = el('p', { class: 'import' }, `${i.rowsRead} rows read, ${i.rowsWritten} written to ${i.table}, ${i.rowsSkipped} unchanged, ${i.rowsRejected} rejected`);
+      const facts = el('p', { class: 'import' }, `${i.inProgress ? 'importing: ' : ''}${i.rowsRead} rows read, ${i.rowsWritten} written to ${i.table}, ${i.rowsSkipped} unchanged, ${i.rowsRejected} rejected${i.inProgress ? ' so far' : ''}`);
       if (i.rejectedRows) facts.append(' — ', el('a', { class: 'rejected-rows', href: i.rejectedRows.url, target: '_blank', rel: 'noopener' }, 'rejected rows (CSV)'));
       this.body.append(facts);
     }
