@@ -140,8 +140,12 @@ down: ## Stop and remove the local stack: the function environments (the service
 	@nets=$$(docker network ls -q --filter label=lambda-pipelines.stack=$(COMPOSE_PROJECT_NAME)); [ -z "$$nets" ] || docker network rm $$nets >/dev/null
 
 .PHONY: logs
-logs: ## Follow the logs: FUNCTION=name (its environments' output), or the local Lambda service and LocalStack
+logs: ## Follow the logs: FUNCTION=name (its log group in CloudWatch Logs, SINCE=1h from further back), or the local Lambda service and LocalStack
 	@if [ -n "$(FUNCTION)" ]; then npx tsx scripts/logs.ts "$(FUNCTION)"; else $(COMPOSE) logs -f --tail=100; fi
+
+.PHONY: cost
+cost: node_modules ## What the run would cost on Lambda (x86_64, arm64, free tier), from the REPORT lines in CloudWatch Logs: [SINCE=30m] [EVENTS=n]
+	@npx tsx scripts/cost.ts
 
 .PHONY: ps
 ps: ## Show the stack's containers and their health, the function containers too

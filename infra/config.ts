@@ -55,6 +55,8 @@ export interface PipelinesConfig {
   };
   report: FunctionSettings & { schedule: ScheduleSettings; periodHours: number };
   api: FunctionSettings & { maxImageBytes: number; maxCsvBytes: number; urlExpiresSeconds: number };
+  /** CloudWatch alarms (to the Alarms topic): each dead-letter queue, and the errors of the functions named. */
+  alarms: { periodSeconds: number; errorThresholds: Record<string, number> };
 }
 
 /** Where the dashboard runs: the signing proxy of the local Lambda service, or the same proxy pointed at AWS. */
@@ -63,6 +65,8 @@ export const DASHBOARD_PORT = 9080;
 export const defaultConfig: PipelinesConfig = {
   project: 'lambda-pipelines',
   logRetentionDays: 30,
+  // A minute: the shortest period of the standard-resolution metrics (SQS, AWS/Lambda) on AWS.
+  alarms: { periodSeconds: 60, errorThresholds: { thumbnail: 3 } },
   dashboardOrigins: [`http://127.0.0.1:${DASHBOARD_PORT}`, `http://localhost:${DASHBOARD_PORT}`],
   // A few images per invocation: each takes up to a couple of seconds, well inside the timeout.
   thumbnail: {
@@ -140,6 +144,8 @@ export const TEST_CHANGES: ConfigChanges = {
   audit: { timeoutSeconds: 10 },
   // Retention 1 day: test stacks keep nothing.
   logRetentionDays: 1,
+  // Alarms evaluated every 10 s (LocalStack's SQS then reports every 10 s too: the suites set it).
+  alarms: { periodSeconds: 10 },
 };
 
 /** The test stack's settings, with a suite's own changes on top. */

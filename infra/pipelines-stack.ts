@@ -22,6 +22,7 @@ import type { Construct } from 'constructs';
 import type { FunctionSettings, PipelinesConfig } from './config';
 import { BucketEvents } from './constructs/bucket-events';
 import { BucketTrigger } from './constructs/bucket-trigger';
+import { FunctionAlarms } from './constructs/function-alarms';
 import { PipelineFunction } from './constructs/pipeline-function';
 import { TopicInbox } from './constructs/topic-inbox';
 import type { PushedImage } from './images';
@@ -275,6 +276,9 @@ export class PipelinesStack extends Stack {
       cors: { allowedOrigins: config.dashboardOrigins, allowedMethods: [lambda.HttpMethod.GET, lambda.HttpMethod.POST], allowedHeaders: ['content-type'], maxAge: Duration.seconds(300) },
     });
     new CfnOutput(this, 'ApiFunctionUrl', { value: url.url, description: "The api's Function URL (AWS_IAM); browsers: the signing proxy (npx tsx local-lambda/signing-proxy.ts <this url>)" });
+
+    // ---- alarms: every dead-letter queue, the errors of the functions named; state changes to a topic
+    new FunctionAlarms(this, 'FunctionAlarms', { topic: inbox('Alarms').topic, functions: this.functions, ...config.alarms });
   }
 
   /** A function fed by the uploads bucket's events under `prefixes` (a queue of its own, its DLQ). */

@@ -167,9 +167,21 @@ describe('the CloudFormation template', () => {
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
+  it('alarms on every dead-letter queue and on thumbnail errors, each change of state to the Alarms topic', () => {
+    const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties);
+    const topic = { Ref: idOf('AWS::SNS::Topic', 'AlarmsTopic') };
+    const dlq = alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible');
+    expect(dlq).toHaveLength(6);
+    const queues = Object.keys(resources).filter((id) => resources[id]!.Type === 'AWS::SQS::Queue' && /DeadLetterQueue[0-9A-F]{8}$/.test(id));
+    expect(dlq.map((a) => a.Dimensions[0].Value['Fn::GetAtt'][0]).sort()).toEqual(queues.sort());
+    for (const a of dlq) expect(a).toMatchObject({ Namespace: 'AWS/SQS', Statistic: 'Maximum', Threshold: 1, Period: 60, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching', AlarmActions: [topic], OKActions: [topic] });
+    const errors = alarms.filter((a) => a.MetricName === 'Errors');
+    expect(errors).toEqual([expect.objectContaining({ Namespace: 'AWS/Lambda', Statistic: 'Sum', Threshold: 3, Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId('Thumbnail') } }], AlarmActions: [topic], OKActions: [topic] })]);
+  });
+
   it('outputs the names a user needs: buckets, tables, queues, functions, the URL', () => {
     expect(Object.keys(template.toJSON().Outputs)).toEqual(
-      expect.arrayContaining(['UploadsBucketName', 'ProcessingLogTableName', 'PeopleTableName', 'ThumbnailFunctionName', 'ThumbnailEventQueueUrl', 'ThumbnailDeadLetterQueueUrl', 'UploadNotificationsInboxUrl', 'ApiFunctionUrl']),
+      expect.arrayContaining(['UploadsBucketName', 'ProcessingLogTableName', 'PeopleTableName', 'ThumbnailFunctionName', 'ThumbnailEventQueueUrl', 'ThumbnailDeadLetterQueueUrl', 'UploadNotificationsInboxUrl', 'AlarmsInboxUrl', 'ApiFunctionUrl']),
     );
   });
 

@@ -83,4 +83,36 @@ describeWithDocker('make up, then awslocal s3 cp', () => {
     expect(lines[0]).toEqual(['id', 'name', 'email', 'age', 'active', 'line', 'reason']);
     expect(lines.slice(1).map((cells) => cells.at(-2))).toEqual(['12', '13']);
   });
+
+  it('make demo, then make cost: the bill of the REPORT lines in CloudWatch Logs, as computed by hand from aws logs filter-log-events', async () => {
+    make('demo', { capture: true });
+    // By hand: every REPORT line of every function's log group (requests, Billed Duration x Memory Size).
+    const byHand = () => {
+      let requests = 0;
+      let gbSeconds = 0;
+      for (const fn of view.functions) {
+        const events = JSON.parse(cli('logs', 'filter-log-events', '--log-group-name', fn.logGroup, '--filter-pattern', 'REPORT')).events as { message: string }[];
+        for (const e of events) {
+          const m = /^REPORT RequestId: \S+\tDuration: [\d.]+ ms\tBilled Duration: (\d+) ms\tMemory Size: (\d+) MB/.exec(e.message);
+          if (!m) continue;
+          requests++;
+          gbSeconds += (Number(m[1]) / 1000) * (Number(m[2]) / 1024);
+        }
+      }
+      // us-east-1: $0.20 per million requests; $0.0000166667 (x86_64) and $0.0000133334 (arm64) per GB-s.
+      return { requests, x86: (requests / 1e6) * 0.2 + gbSeconds * 0.0000166667, arm: (requests / 1e6) * 0.2 + gbSeconds * 0.0000133334 };
+    };
+    // The demo's last REPORT lines may still be on their way (the service puts them every second):
+    // the same figures before and after make cost.
+    const { printed, hand } = await eventually(async () => {
+      const before = byHand();
+      const out = make('cost', { capture: true });
+      const after = byHand();
+      return before.requests > 0 && before.requests === after.requests ? { printed: out, hand: after } : undefined;
+    }, 'the same REPORT lines before and after make cost', 60_000);
+    expect(hand.requests).toBeGreaterThanOrEqual(5);
+    expect(printed).toContain(`run total x86_64: $${hand.x86.toFixed(8)}`);
+    expect(printed).toContain(`run total arm64: $${hand.arm.toFixed(8)}`);
+    expect(printed).toMatch(/per 1,000,000 invocations at this run's mix .*\n {2}x86_64: \$\d+\.\d\d, \$\d+\.\d\d after the free tier/);
+  });
 });

@@ -9,9 +9,10 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetEventSourceMappingCommand, InvokeCommand, ListEventSourceMappingsCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { DescribeAlarmsCommand, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import sharp from 'sharp';
 import { jpeg } from '../functions/thumbnail/test-images';
-import { lambdaClient } from '../toolkit/clients';
+import { cloudWatchClient, lambdaClient } from '../toolkit/clients';
 import { describeWithDocker, eventually, removeLabelledContainers } from './support/docker';
 import { Probe } from './support/probe';
 import { startStack, type RunningStack } from './support/stack';
@@ -93,6 +94,52 @@ describeWithDocker('pipelines end to end', () => {
     // The file's own header, then line and reason: fix the rows and upload the report as is.
     expect(lines[0]).toBe('id,name,email,age,active,line,reason');
     expect(lines.slice(1).map((l) => l.split(',')[5])).toEqual(['3', '4']);
+
+    // Its EMF line (Powertools Metrics) is a metric in CloudWatch, as CloudWatch Logs makes it on AWS:
+    // the suite's only import so far, so RowsImported sums to its rows.
+    const imported = await eventually(async () => ((await metricSum('LambdaPipelines', 'RowsImported', [['service', 'csv-import']])) > 0 ? metricSum('LambdaPipelines', 'RowsImported', [['service', 'csv-import']]) : undefined), 'RowsImported in CloudWatch', 30_000);
+    expect(imported).toBe(2);
+    expect(await metricSum('LambdaPipelines', 'RowsRejected', [['service', 'csv-import']])).toBe(2);
+  });
+
+  /** The Sum of a metric over the last hour (LocalStack's CloudWatch). */
+  async function metricSum(namespace: string, name: string, dimensions: [string, string][]): Promise<number> {
+    const cw = cloudWatchClient(stack.localstack.endpoint);
+    const out = await cw.send(
+      new GetMetricStatisticsCommand({ Namespace: namespace, MetricName: name, Dimensions: dimensions.map(([Name, Value]) => ({ Name, Value })), StartTime: new Date(Date.now() - 3_600_000), EndTime: new Date(Date.now() + 60_000), Period: 60, Statistics: ['Sum'] }),
+    );
+    cw.destroy();
+    return (out.Datapoints ?? []).reduce((sum, d) => sum + (d.Sum ?? 0), 0);
+  }
+
+  it("CloudWatch Logs: an invocation's START, END and REPORT lines, found by its request id with aws logs filter-log-events; AWS/Lambda counts it", async () => {
+    const audit = stack.functionName('audit');
+    const lambda = lambdaClient(stack.lambdaApiUrl);
+    const out = await lambda.send(new InvokeCommand({ FunctionName: audit, Payload: Buffer.from('{"Records":[]}') }));
+    lambda.destroy();
+    const requestId = out.$metadata.requestId!;
+    const group = stack.view.functions.find((f) => f.name === audit)!.logGroup;
+    const env = { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+    const events = await eventually(
+      async () => {
+        const found = JSON.parse(
+          execFileSync('aws', ['logs', 'filter-log-events', '--endpoint-url', stack.localstack.endpoint, '--region', 'us-east-1', '--log-group-name', group, '--filter-pattern', `"${requestId}"`], { encoding: 'utf8', env }),
+        ).events as { message: string; logStreamName: string }[];
+        // LocalStack 4.14 answers every event of the group whatever the pattern: filtered here as AWS would.
+        const mine = found.filter((e) => e.message.includes(requestId));
+        return mine.some((e) => e.message.startsWith('REPORT ')) ? mine : undefined;
+      },
+      `the REPORT line of ${requestId} in ${group}`,
+      30_000,
+    );
+    const lines = events.map((e) => e.message.trim());
+    expect(lines[0]).toBe(`START RequestId: ${requestId} Version: $LATEST`);
+    expect(lines).toContain(`END RequestId: ${requestId}`);
+    expect(lines.at(-1)).toMatch(new RegExp(`^REPORT RequestId: ${requestId}\tDuration: [\\d.]+ ms\tBilled Duration: \\d+ ms\tMemory Size: \\d+ MB\tMax Memory Used: \\d+ MB`));
+    // One stream per environment, named as Lambda names them.
+    expect(new Set(events.map((e) => e.logStreamName)).size).toBe(1);
+    expect(events[0]!.logStreamName).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32}$/);
+    await eventually(async () => ((await metricSum('AWS/Lambda', 'Invocations', [['FunctionName', audit]])) >= 1 ? true : undefined), `AWS/Lambda Invocations of ${audit}`, 30_000);
   });
 
   it('audit: a file that is not an image is logged FAILED and alerted once, even when its event is delivered twice', async () => {
@@ -200,5 +247,43 @@ describeWithDocker('pipelines end to end', () => {
       responsePayload: { errorType: expect.any(String) },
     });
     lambda.destroy();
+  });
+
+  it("alarms: an upload's event in thumbnail's DLQ raises its alarm (ALARM, on the Alarms topic); the DLQ emptied, it clears (OK)", async () => {
+    // The test stack evaluates alarms every 10 s, and its LocalStack reports queue metrics every 10 s.
+    const alarmName = await eventually(async () => {
+      const cw = cloudWatchClient(stack.localstack.endpoint);
+      const out = await cw.send(new DescribeAlarmsCommand({}));
+      cw.destroy();
+      return out.MetricAlarms?.find((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && a.Dimensions?.[0]?.Value === probe.queueUrl('ThumbnailDeadLetterQueueUrl').split('/').pop())?.AlarmName;
+    }, "thumbnail's dead-letter alarm");
+    // Not in ALARM to begin with (an earlier test's dead letter, read at once, may have been seen).
+    const state = async () => {
+      const cw = cloudWatchClient(stack.localstack.endpoint);
+      const out = await cw.send(new DescribeAlarmsCommand({ AlarmNames: [alarmName] }));
+      cw.destroy();
+      return out.MetricAlarms?.[0]?.StateValue;
+    };
+    if ((await state()) === 'ALARM') await eventually(async () => ((await state()) === 'OK' ? true : undefined), `${alarmName} OK before the test`, 90_000);
+    const before = (await probe.notifications('Alarms')).length;
+    const lambda = lambdaClient(stack.lambdaApiUrl);
+    const event = { Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', eventTime: '2026-11-20T10:00:00Z', s3: { bucket: { name: 'no-such-bucket' }, object: { key: 'images/alarm.jpg', size: 1, sequencer: 'alarm-1' } } }] };
+    expect((await lambda.send(new InvokeCommand({ FunctionName: stack.functionName('thumbnail'), InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(event)) }))).StatusCode).toBe(202);
+    lambda.destroy();
+
+    const alarmMessage = (to: string, from?: string) =>
+      eventually(
+        async () => (await probe.notifications('Alarms')).slice(before).map((n) => JSON.parse(n.Message) as Record<string, any>).find((m) => m.AlarmName === alarmName && m.NewStateValue === to && (!from || m.OldStateValue === from)),
+        `${alarmName} ${from ?? ''} -> ${to} on the Alarms topic`,
+        90_000,
+      );
+    const raised = await alarmMessage('ALARM');
+    expect(raised).toMatchObject({ AlarmName: alarmName, NewStateValue: 'ALARM', Trigger: { MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS' } });
+    expect(await state()).toBe('ALARM');
+
+    // Read and removed, as someone who looked at it would: the alarm clears.
+    const dead = await findMessage('ThumbnailDeadLetterQueueUrl', (b) => b.requestPayload?.Records?.[0]?.s3.object.sequencer === 'alarm-1');
+    expect(dead).toMatchObject({ requestContext: { condition: 'RetriesExhausted' } });
+    expect(await alarmMessage('OK', 'ALARM')).toMatchObject({ AlarmName: alarmName, OldStateValue: 'ALARM', NewStateValue: 'OK' });
   });
 });

@@ -64,6 +64,8 @@ export const serviceConfigSchema = z.object({
   REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().max(3_600).default(60),
   /** Request bodies held in memory at once across the endpoints; beyond it an invocation answers 429. */
   REQUEST_BODIES_MAX_MB: z.coerce.number().int().min(6).max(16_384).default(128),
+  /** Function logs, AWS/Lambda and EMF metrics into LocalStack's CloudWatch Logs and CloudWatch (its `logs` and `cloudwatch` services). */
+  CLOUDWATCH: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(25_000),
   /** make dev: POST /dev/reload/<function> replaces its environments (new bundle). */
   LOCAL_DEV_RELOAD: z.enum(['true', 'false', '']).default('').transform((v) => v === 'true'),

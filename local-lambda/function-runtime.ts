@@ -10,7 +10,7 @@
 // environments, the Runtime API (runtime-api.ts) calls next/respond/fail/initError.
 import { randomUUID } from 'node:crypto';
 import type { FunctionConcurrency, ThrottleReason } from './concurrency';
-import { endLine, initReportLine, reportLine, startLine } from './function-log';
+import { billedDurationMs, endLine, initReportLine, reportLine, startLine } from './function-log';
 
 export interface InvocationRequest {
   payload: Buffer;
@@ -72,6 +72,18 @@ export interface RuntimeEvents {
   warn(fields: Record<string, unknown>, message: string): void;
 }
 
+/** What Lambda reports of an invocation an environment ran. */
+export interface InvocationRecord {
+  requestId: string;
+  durationMs: number;
+  /** Rounded up to the millisecond, INIT included (billed since August 2025). */
+  billedDurationMs: number;
+  initDurationMs?: number;
+  memoryMb: number;
+  /** An error or a timeout (AWS/Lambda Errors). */
+  failed: boolean;
+}
+
 export interface FunctionRuntimeOptions {
   name: string;
   arn: string;
@@ -83,6 +95,8 @@ export interface FunctionRuntimeOptions {
   log?: (line: string, logStream: string | undefined) => void;
   /** The service's own log (environments started and removed, init failures). */
   events?: RuntimeEvents;
+  /** Each invocation an environment ran, as its REPORT line tells it (metrics, usage). */
+  onInvocation?: (record: InvocationRecord) => void;
   /** Lambda gives an on-demand init 10 s. */
   initTimeoutMs?: number;
   /** An environment idle this long is removed (AWS keeps them minutes, unpredictably). */
@@ -622,6 +636,14 @@ export class FunctionRuntime {
   private report(env: Environment, run: Running, status?: { kind: 'timeout' } | { kind: 'error'; errorType: string }): void {
     const durationMs = this.now() - run.startedAt;
     const { requestId } = run.pending;
+    this.options.onInvocation?.({
+      requestId,
+      durationMs,
+      billedDurationMs: billedDurationMs(durationMs, run.initDurationMs),
+      ...(run.initDurationMs !== undefined && { initDurationMs: run.initDurationMs }),
+      memoryMb: this.options.memoryMb,
+      failed: status !== undefined,
+    });
     // END and REPORT together, once the peak memory is read: by then the environment's own output
     // for the invocation (followed from Docker, a moment behind) is in the log before them, as on AWS.
     const write = (maxMemoryUsedMb: number | undefined) => {

@@ -28,7 +28,8 @@ import { EsmWorker, type Poller } from './event-sources/poller';
 import { SchedulePoller } from './event-sources/schedule-poller';
 import { queueNameOf, SqsPoller } from './event-sources/sqs-poller';
 import { StreamPoller } from './event-sources/stream-poller';
-import { FunctionRuntime } from './function-runtime';
+import { cloudWatchLogsApi, cloudWatchMetricsApi } from './cloudwatch-api';
+import { FunctionRuntime, type InvocationRecord } from './function-runtime';
 import { startHttpServer, type ServerTimeouts } from './http-server';
 import { invokeApiHandler } from './invoke-api';
 import { checkingEndpointHandler } from './iam/checking-endpoint';
@@ -47,6 +48,7 @@ import { isServiceResource, localStackTemplate, referencesIntoLocalStack } from 
 import { ownerOf, unsupportedParts } from './template/support';
 import { readTemplate } from './template/template';
 import { functionEnvironment } from './function-environment';
+import { FunctionTelemetry } from './telemetry';
 import { functionUrlHandler } from './url-server';
 
 export interface LocalLambda {
@@ -79,7 +81,12 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
   let tmpKind: { kind: string; why?: string } | undefined;
   // Each function's log: Lambda's lines and its environments' output, one structured line each.
   const functionLogger = logger.child({ source: 'function' });
-  const functionLog = (fn: string, logStream: string | undefined, line: string) => functionLogger.info({ function: fn, logStream }, line);
+  // ...and in CloudWatch Logs, with the function's metrics in CloudWatch (telemetry.ts).
+  const telemetry = config.CLOUDWATCH === 'on' ? new FunctionTelemetry(cloudWatchLogsApi(), cloudWatchMetricsApi(), logger) : undefined;
+  const functionLog = (fn: string, logStream: string | undefined, line: string) => {
+    functionLogger.info({ function: fn, logStream }, line);
+    telemetry?.line(fn, logStream, line);
+  };
   let workers: EsmWorker[] = [];
   let plan: LocalPlan | undefined;
   let deployed: DeployResult | undefined;
@@ -203,6 +210,7 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
         if (error instanceof ConcurrencyError) throw new DeployError(`${fn.logicalId}: ${error.message} (ACCOUNT_CONCURRENCY=${config.ACCOUNT_CONCURRENCY})`);
         throw error;
       }
+      telemetry?.register(fn.name, fn.logGroup);
       const launcher = new ProxyLauncher({
         proxy,
         budget,
@@ -221,6 +229,7 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
           launcher,
           log: (line, logStream) => functionLog(fn.name, logStream, line),
           events: logger,
+          ...(telemetry && { onInvocation: (record: InvocationRecord) => telemetry.invocation(fn.name, record) }),
           initTimeoutMs: config.INIT_TIMEOUT_SECONDS * 1000,
           idleTimeoutMs: config.IDLE_ENVIRONMENT_SECONDS * 1000,
         }),
@@ -294,6 +303,7 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
     account: { concurrency: account.limit, unreservedAvailable: account.unreservedAvailable, environments: budget.size, awsDefaultConcurrency: 1000 },
     limits: { idleEnvironmentSeconds: config.IDLE_ENVIRONMENT_SECONDS, initTimeoutSeconds: config.INIT_TIMEOUT_SECONDS, tmp: tmpKind ?? { kind: 'unknown' } },
     iam: { mode: config.IAM_MODE, ...iamCounts, checkMs: checkMs() },
+    cloudwatch: telemetry ? telemetry.health() : 'off',
     // The service's own memory (peak resident set since start) and the request bodies it holds.
     process: { rssBytes: process.memoryUsage.rss(), maxRssBytes: process.resourceUsage().maxRSS * 1024, requestBodies: bodyBudget.usage },
     functions: functionsHealth(),
@@ -315,6 +325,9 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
       image: `${f.repository}:${config.IMAGE_TAG}`,
       memoryMb: f.memoryMb,
       timeoutSeconds: f.timeoutSeconds,
+      architecture: f.architecture,
+      ephemeralStorageMb: f.ephemeralStorageMb,
+      logGroup: f.logGroup,
       ...(f.command && { command: f.command }),
     })),
     mappings: (plan?.mappings ?? []).map((m) => ({ uuid: m.uuid, logicalId: m.logicalId, function: m.function, source: m.kind === 'sqs' ? m.queueArn : m.streamArn })),
@@ -453,6 +466,7 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
         proxy.watch(onExit);
         if (tmpKind?.kind !== 'volume') logger.warn({ why: tmpKind?.why }, "/tmp is a tmpfs here (counted against the function's memory): loop devices are not available to the Docker proxy");
         for (const worker of workers) worker.start();
+        telemetry?.start(runtimes);
         state = 'ok';
         logger.info(
           {
@@ -487,6 +501,8 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
         server.closeAllConnections();
         server.close();
       }
+      // The last lines and metrics (REPORT lines of the invocations just finished among them).
+      await Promise.race([telemetry?.stop(), sleep(5_000)]);
       logger.info('stopped');
     },
   };

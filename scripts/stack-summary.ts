@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   console.log(`  the local Lambda service: ${served.length} resources: ${view.functions.length} functions, ${health.eventSourceMappings.length} event source mappings and Event queues, ${view.urls.length} Function URL${view.urls.length === 1 ? '' : 's'}, ${health.schedules.length} schedule${health.schedules.length === 1 ? '' : 's'}`);
   for (const fn of view.functions) {
     const reserved = health.functions[fn.name]?.reservedConcurrency;
-    console.log(`    ${fn.image.padEnd(36)} ${fn.name}  (${fn.memoryMb} MB, ${fn.timeoutSeconds} s${reserved === undefined ? '' : `, reserved concurrency ${reserved}`})`);
+    console.log(`    ${fn.image.padEnd(36)} ${fn.name}  (${fn.memoryMb} MB, ${fn.timeoutSeconds} s${reserved === undefined ? '' : `, reserved concurrency ${reserved}`}; logs: ${fn.logGroup})`);
   }
   if (health.account && health.limits) {
     console.log(`  environments start on demand (none yet) and go after ${health.limits.idleEnvironmentSeconds} s idle; account concurrency ${health.account.concurrency} (AWS: ${health.account.awsDefaultConcurrency.toLocaleString('en')}); watch them at ${LAMBDA_API_URL}/`);
@@ -49,7 +49,7 @@ Try:
   awslocal s3 cp samples/people.csv s3://${uploads}/imports/people/people.csv  # csv-import + notify${thumbnails ? `\n  awslocal s3 ls --recursive s3://${thumbnails}/` : ''}${log ? `\n  awslocal dynamodb scan --table-name ${log}` : ''}
   make invoke FUNCTION=report   # the daily report, now
   make demo                     # uploads the samples and prints what came out
-  make logs FUNCTION=thumbnail  # a function's output; make logs: the service and LocalStack
+  make logs FUNCTION=thumbnail  # its log group in CloudWatch Logs; make cost: what the run would cost
   make down                     # stop everything
 The Lambda API is at ${LAMBDA_API_URL} (aws lambda invoke --endpoint-url ${LAMBDA_API_URL} --function-name ${safeFunction(view, 'report')} out.json).`);
 }

@@ -1,6 +1,8 @@
 // SDK clients for the local stack, one way for scripts, bench and suites: LocalStack's services,
 // and the Lambda API of the local Lambda service.
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -42,6 +44,14 @@ export function localClients(endpoint = process.env.AWS_ENDPOINT_URL ?? DEFAULT_
 export function destroyClients(clients: LocalClients): void {
   for (const client of [clients.s3, clients.sqs, clients.sns, clients.dynamodb, clients.cloudformation]) client.destroy();
 }
+
+const localConfig = (endpoint: string) => ({ endpoint, region: process.env.AWS_REGION ?? LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+
+/** LocalStack's CloudWatch Logs: the functions' log groups, written by the local Lambda service. */
+export const logsClient = (endpoint = process.env.AWS_ENDPOINT_URL ?? DEFAULT_ENDPOINT): CloudWatchLogsClient => new CloudWatchLogsClient(localConfig(endpoint));
+
+/** LocalStack's CloudWatch: AWS/Lambda and the functions' EMF metrics, the stack's alarms. */
+export const cloudWatchClient = (endpoint = process.env.AWS_ENDPOINT_URL ?? DEFAULT_ENDPOINT): CloudWatchClient => new CloudWatchClient(localConfig(endpoint));
 
 /** The Lambda API of the local Lambda service; SDK retries off unless asked for (a throttle shows). */
 export const lambdaClient = (endpoint = process.env.LAMBDA_API_URL ?? LAMBDA_API_URL, maxAttempts = 1): LambdaClient =>

@@ -1,8 +1,8 @@
 // A function's log, as the local Lambda service writes it: Lambda's own lines (START, END, REPORT,
 // INIT_REPORT) and its environments' output, one structured line each in the service's output
 // (`"source":"function"`), since environments come and go with their containers. One reader for
-// `make logs`, `make invoke` and the suites.
-import { execFileSync, spawn } from 'node:child_process';
+// `make invoke`, the bench and the suites (`make logs` reads CloudWatch Logs: scripts/logs.ts).
+import { execFileSync } from 'node:child_process';
 import { COMPOSE_PROJECT } from './labels';
 
 export interface FunctionLogLine {
@@ -25,9 +25,6 @@ export function parseFunctionLine(line: string): FunctionLogLine | undefined {
   }
 }
 
-/** How a line is printed: time, the environment (the end of its log stream) and the line. */
-export const formatFunctionLine = (l: FunctionLogLine): string => `${l.time.slice(11, 23)} ${l.logStream.slice(-8)} ${l.message}`;
-
 /** The container of `make up`'s local Lambda service (compose labels it). */
 export function serviceContainer(project = COMPOSE_PROJECT): string {
   const id = execFileSync('docker', ['ps', '-q', '--filter', `label=com.docker.compose.project=${project}`, '--filter', 'label=com.docker.compose.service=local-lambda'], { encoding: 'utf8' }).trim().split('\n')[0];
@@ -42,22 +39,4 @@ export function functionLogLines(fn: string, tail = 5000): FunctionLogLine[] {
     const parsed = parseFunctionLine(line);
     return parsed && parsed.function === fn ? [parsed] : [];
   });
-}
-
-/** Follows a function's log from its last `tail` lines on; calls `onLine` for each. */
-export function followFunctionLogs(fn: string, onLine: (line: FunctionLogLine) => void, tail = 200): { stop(): void } {
-  const child = spawn('docker', ['logs', '-f', '--tail', String(tail), serviceContainer()], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let buffered = '';
-  const read = (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    const lines = buffered.split('\n');
-    buffered = lines.pop()!;
-    for (const line of lines) {
-      const parsed = parseFunctionLine(line);
-      if (parsed && parsed.function === fn) onLine(parsed);
-    }
-  };
-  child.stdout!.on('data', read);
-  child.stderr!.on('data', read);
-  return { stop: () => child.kill() };
 }

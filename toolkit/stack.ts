@@ -12,6 +12,10 @@ export interface StackFunction {
   image: string;
   memoryMb: number;
   timeoutSeconds: number;
+  architecture: 'x86_64' | 'arm64';
+  ephemeralStorageMb: number;
+  /** Its CloudWatch Logs group (LoggingConfig.LogGroup, else /aws/lambda/<name>). */
+  logGroup: string;
   command?: string[];
 }
 

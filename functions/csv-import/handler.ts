@@ -3,6 +3,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { dynamodb, s3, sqs } from '#shared/clients';
 import { loadConfig } from '#shared/config';
+import { publishCounts } from '#shared/metrics';
 import { S3ObjectStore } from '#shared/object-store';
 import { DynamoProcessingLog } from '#shared/processing-log';
 import { s3Trigger, type EventSource } from '#shared/s3-trigger';
@@ -27,8 +28,8 @@ function newWriter(d: ResolvedDataset) {
   return new BatchWriter(dynamoWriteChunk(dynamodb(), d.table), { keyOf: (item) => `${String(item[partitionKey])}\u0000${sortKey ? String(item[sortKey]) : ''}` });
 }
 
-export const handler = s3Trigger((ref, logger, source) =>
-  processImport(
+export const handler = s3Trigger(async (ref, logger, source) => {
+  const outcome = await processImport(
     ref,
     { datasets, reportPrefix: config.REPORT_PREFIX, maxRecordBytes: config.MAX_RECORD_BYTES },
     {
@@ -41,8 +42,12 @@ export const handler = s3Trigger((ref, logger, source) =>
       ...(config.CONTINUATION_QUEUE_URL && { continueLater: () => continueOn(config.CONTINUATION_QUEUE_URL!, source.body) }),
     },
     invocationOf(source),
-  ),
-);
+  );
+  // Once per file, with its final item (a continuation or a duplicate delivery counts nothing).
+  if (outcome.status === 'PROCESSED') publishCounts({ RowsImported: outcome.rowsWritten, RowsRejected: outcome.rowsRejected, RowsSkipped: outcome.rowsSkipped, ImportsProcessed: 1 });
+  if (outcome.status === 'FAILED') publishCounts({ ImportsFailed: 1 });
+  return outcome;
+});
 
 /** The invocation's deadline and its owner for the lease (none when called without Lambda's context: no continuation then). */
 function invocationOf(source: EventSource): Invocation | undefined {

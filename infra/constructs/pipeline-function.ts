@@ -19,6 +19,9 @@ export const PLACEHOLDER_DIGEST = `sha256:${'0'.repeat(64)}`;
 /** SQS keeps dead letters as long as it can (14 days): they are there to be read later. */
 export const DLQ_RETENTION = Duration.days(14);
 
+/** The CloudWatch namespace of the functions' own metrics (EMF, Powertools Metrics). */
+export const METRICS_NAMESPACE = 'LambdaPipelines';
+
 export interface PipelineFunctionProps extends FunctionSettings {
   /** The folder under functions/: the image `<project>/<code>` built from it. */
   code: string;
@@ -70,7 +73,8 @@ export class PipelineFunction extends Construct {
       architecture: lambda.Architecture.X86_64,
       timeout: Duration.seconds(props.timeoutSeconds),
       memorySize: props.memoryMb,
-      environment: props.environment ?? {},
+      // Powertools Metrics (functions/shared/metrics.ts): the namespace and the service dimension.
+      environment: { POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME: props.code, ...props.environment },
       role: this.role,
       logGroup: this.logGroup,
       ...(props.reservedConcurrency !== undefined && { reservedConcurrentExecutions: props.reservedConcurrency }),

@@ -7,7 +7,7 @@ import { TEST_LABEL } from '../../toolkit/labels';
 
 export const LOCALSTACK_IMAGE = process.env.LOCALSTACK_IMAGE ?? 'localstack/localstack:4.14.0';
 /** The services docker-compose.yml enables: what the stack's template needs. */
-export const LOCALSTACK_SERVICES = 's3,sqs,sns,dynamodb,dynamodbstreams,cloudformation,iam,sts,logs';
+export const LOCALSTACK_SERVICES = 's3,sqs,sns,dynamodb,dynamodbstreams,cloudformation,iam,sts,logs,cloudwatch';
 
 export interface LocalStack {
   container: StartedLocalStackContainer;
@@ -24,6 +24,8 @@ export async function startLocalStack(network?: StartedNetwork, labels: Record<s
       PROVIDER_OVERRIDE_DYNAMODBSTREAMS: 'v2',
       SERVICES: LOCALSTACK_SERVICES,
       SQS_ENDPOINT_STRATEGY: 'path',
+      // Queue metrics every 10 s (AWS: every minute), for the test stack's alarms evaluated every 10 s.
+      SQS_CLOUDWATCH_METRICS_REPORT_INTERVAL: '10',
       ...(process.env.LOCALSTACK_AUTH_TOKEN && { LOCALSTACK_AUTH_TOKEN: process.env.LOCALSTACK_AUTH_TOKEN }),
     })
     .withStartupTimeout(180_000);

@@ -117,6 +117,17 @@ export const SUPPORT: Readonly<Record<string, TypeSupport>> = {
     },
     fixedOnUpdate: ['LogGroupName'],
   },
+  'AWS::CloudWatch::Alarm': {
+    owner: 'localstack',
+    // Read from aws_cloudwatch_alarm.py: these go to PutMetricAlarm; LocalStack evaluates the alarm
+    // every EvaluationPeriods x Period seconds and publishes its state changes to SNS.
+    implemented: [
+      'AlarmName', 'ComparisonOperator', 'EvaluationPeriods', 'Period', 'MetricName', 'Namespace', 'Statistic', 'Threshold', 'ActionsEnabled', 'AlarmActions', 'AlarmDescription',
+      'DatapointsToAlarm', 'Dimensions', 'EvaluateLowSampleCountPercentile', 'ExtendedStatistic', 'InsufficientDataActions', 'Metrics', 'OKActions', 'ThresholdMetricId', 'TreatMissingData', 'Unit',
+    ],
+    inert: { Tags: TAGS },
+    fixedOnUpdate: ['AlarmName'],
+  },
   'AWS::IAM::Role': {
     owner: 'localstack',
     // Created in LocalStack's IAM; what a role allows is evaluated from the template, not by LocalStack.

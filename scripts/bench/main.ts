@@ -3,7 +3,7 @@
 // runs `make up` first), vipsthumbnail (libvips-tools) and ImageMagick (imagemagick).
 //   BENCH_RUNS=3 BENCH_UPLOADS=100 BENCH_CSV_ROWS=200000 BENCH_CSV_RATIO_ROWS=10000 BENCH_CSV_BIG_MB=100
 //   BENCH_PEER_WARM_CALLS=200 BENCH_PEER_COLD_CALLS=10 BENCH_THROUGHPUT_SECONDS=30 BENCH_DEV_SAVES=10 BENCH_API_CALLS=300
-//   BENCH_BURST=60 BENCH_CPU_RUNS=3 BENCH_LONG_ROWS=1000000 [BENCH_LONG_TIMEOUT_SECONDS=<csv-import's timeout for the run>]
+//   BENCH_BURST=60 BENCH_CPU_RUNS=3 BENCH_TELEMETRY_CALLS=300 BENCH_LONG_ROWS=1000000 [BENCH_LONG_TIMEOUT_SECONDS=<csv-import's timeout for the run>]
 //   BENCH_ONLY="dev loop,local lambda service vs peers"   only these sections
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -19,6 +19,7 @@ import { benchPeers } from './peers';
 import { BENCHMARKS_FILE, writeSection } from './markdown';
 import { benchThumbnails, toolsPresent } from './thumbnails';
 import { benchLongImport } from './long-import';
+import { benchTelemetry } from './telemetry';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const RUNS = env('BENCH_RUNS', 3);
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
     },
     { title: 'End-to-end latency', run: async () => (await benchLatency(clients, UPLOADS)).markdown },
     { title: 'Permission check', run: async () => (await benchPermissions(clients, UPLOADS)).markdown },
+    { title: 'Logging and metrics', run: async () => (await benchTelemetry(env('BENCH_TELEMETRY_CALLS', 300))).markdown },
     { title: 'HTTP API', run: async () => (await benchApi(env('BENCH_API_CALLS', 300))).markdown },
     { title: 'Images and cold start', run: () => benchImageSection(RUNS, 'make bench'), writesOwnHeading: true },
     {
