@@ -241,7 +241,7 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
     for (const mapping of p.mappings) {
       const runtime = runtimes.get(mapping.function)!;
       if (mapping.kind === 'sqs') pollers.push(new SqsPoller({ sqs, mapping, runtime, region: stack.region, logger }));
-      else pollers.push(new StreamPoller({ streams, mapping, runtime, functionArn: byName.get(mapping.function)!.arn, checkpoints, sendRecord, logger }));
+      else pollers.push(new StreamPoller({ streams, mapping, runtime, functionArn: byName.get(mapping.function)!.arn, checkpoints, sendRecord, logger, ...(telemetry && { metric: (name, value) => telemetry.sourceMetric(mapping.function, name, value) }) }));
     }
     for (const spec of p.asyncInvokes) {
       const fn = byName.get(spec.function)!;
@@ -255,6 +255,7 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
           sendRecord,
           retryDelaySeconds: (attempt) => config.ASYNC_RETRY_DELAYS_SECONDS[Math.min(attempt, config.ASYNC_RETRY_DELAYS_SECONDS.length) - 1] ?? 60,
           logger,
+          ...(telemetry && { metric: (name, value) => telemetry.sourceMetric(spec.function, name, value) }),
         }),
       );
     }

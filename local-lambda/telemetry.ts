@@ -76,6 +76,12 @@ export class FunctionTelemetry {
     this.metrics.add(sample('Duration', 'Milliseconds', record.durationMs));
   }
 
+  /** What an event source reports of the function (IteratorAge, AsyncEventAge in ms; the rest counts). */
+  sourceMetric(fn: string, name: string, value: number): void {
+    const unit = name.endsWith('Age') ? 'Milliseconds' : 'Count';
+    this.metrics.add({ namespace: LAMBDA, name, unit, dimensions: [['FunctionName', fn]], values: [value], timestamp: this.now() });
+  }
+
   /** Throttles since the last sample and the environments busy now (ConcurrentExecutions, its Maximum). */
   sample(runtimes: ReadonlyMap<string, RuntimeGauge>): void {
     const at = this.now();

@@ -30,6 +30,7 @@ function setup(events: QueuedEvent[], answer: (event: any) => Answer | Promise<A
   const seen = { events: seenEvents };
   const q = internalQueue(events);
   const sent: Array<{ queue: string; record: FailureRecord }> = [];
+  const metrics: Array<[string, number]> = [];
   const poller = new AsyncPoller({
     sqs: q.client,
     queue: async () => ({ url: 'http://sqs/async' }),
@@ -40,8 +41,9 @@ function setup(events: QueuedEvent[], answer: (event: any) => Answer | Promise<A
     retryDelaySeconds: (attempt) => [60, 120][attempt - 1] ?? 120,
     logger: silent,
     now,
+    metric: (name, value) => void metrics.push([name, value]),
   });
-  return { poller, q, seen, sent, runtime };
+  return { poller, q, seen, sent, runtime, metrics };
 }
 
 const event = (payload: unknown, acceptedAt = 1_000_000): QueuedEvent => ({ requestId: 'req-1', payload: Buffer.from(JSON.stringify(payload)).toString('base64'), attempts: 0, acceptedAt });
@@ -56,11 +58,13 @@ async function pollUntilIdle(poller: AsyncPoller) {
 
 describe('Event invocations', () => {
   it('are invoked once and removed from the queue when they succeed', async () => {
-    const { poller, q, seen, sent } = setup([event({ hello: 1 })], () => ({ ok: 'done' }));
+    const { poller, q, seen, sent, metrics } = setup([event({ hello: 1 }, 990_000)], () => ({ ok: 'done' }));
     await pollUntilIdle(poller);
     expect(seen.events).toEqual([{ hello: 1 }]);
     expect(q.deleted).toEqual(['rh0']);
     expect(sent).toEqual([]);
+    // AsyncEventAge: accepted 10 s before it was sent to the function.
+    expect(metrics).toEqual([['AsyncEventAge', 10_000]]);
   });
 
   it('are retried MaximumRetryAttempts times with a growing delay, then sent to the on-failure destination in AWS\'s format', async () => {

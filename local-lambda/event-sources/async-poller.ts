@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { FunctionRuntime } from '../function-runtime';
 import type { AsyncInvokePlan } from '../template/plan';
 import { asyncFailureRecord, type SendRecord } from './failure-records';
-import { logInvocation, LONG_POLL_SECONDS, outcomeOf, type PollOutcome, type Poller } from './poller';
+import { logInvocation, LONG_POLL_SECONDS, outcomeOf, type PollOutcome, type Poller, type ReportMetric } from './poller';
 
 /** AWS's limit for an Event invocation's payload. */
 export const MAX_ASYNC_PAYLOAD_BYTES = 1_048_576;
@@ -77,6 +77,8 @@ export interface AsyncPollerOptions {
   retryDelaySeconds: (attempt: number) => number;
   logger: Logger;
   now?: () => number;
+  /** AsyncEventAge of each event sent, events dropped, failed deliveries to a destination. */
+  metric?: ReportMetric;
 }
 
 export class AsyncPoller implements Poller {
@@ -127,6 +129,7 @@ export class AsyncPoller implements Poller {
     } else if (runtime.throttledForGood) {
       condition = 'ZeroReservedConcurrency';
     } else {
+      this.options.metric?.('AsyncEventAge', Math.max(0, now() - event.acceptedAt));
       result = await runtime.invoke({ payload });
       if (!result.ok && result.kind === 'Throttled') {
         event.throttles = (event.throttles ?? 0) + 1;
@@ -173,6 +176,7 @@ export class AsyncPoller implements Poller {
     }
     const record = asyncFailureRecord({ payload, result, requestId: event.requestId, functionArn, attempts: event.attempts, condition: condition! });
     if (!config.onFailure) {
+      this.options.metric?.('AsyncEventsDropped', 1);
       await sqs.send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: message.ReceiptHandle }));
       logger.error({ function: config.function, requestId: event.requestId, condition }, 'Event invocation failed for good; dropped (no on-failure destination)');
       return;
@@ -180,6 +184,7 @@ export class AsyncPoller implements Poller {
     try {
       await sendRecord(config.onFailure, record);
     } catch (error) {
+      this.options.metric?.('DestinationDeliveryFailures', 1);
       // Not stored: keep the event (visible again in a few seconds) rather than lose it.
       await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queue.url, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 5 })).catch(() => undefined);
       throw error;

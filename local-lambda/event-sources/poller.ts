@@ -122,3 +122,10 @@ export function failedItems(result: InvocationResult, identifiers: readonly stri
   }
   return failed;
 }
+
+/**
+ * What Lambda reports of an event source in AWS/Lambda: IteratorAge (ms, a stream record's age as
+ * its batch is sent), AsyncEventAge (ms, an Event invocation's age as it is sent),
+ * DestinationDeliveryFailures and AsyncEventsDropped (counts).
+ */
+export type ReportMetric = (name: 'IteratorAge' | 'AsyncEventAge' | 'DestinationDeliveryFailures' | 'AsyncEventsDropped', value: number) => void;

@@ -56,6 +56,7 @@ function setup(shards: FakeShard[], answer: (event: any) => Answer, overrides: P
   const seen = { events };
   const sent: Array<{ queue: string; record: FailureRecord }> = [];
   let sendFailures = 0;
+  const metrics: Array<[string, number]> = [];
   const poller = new StreamPoller({
     ...stream(shards),
     mapping: { ...mapping, ...overrides },
@@ -68,9 +69,11 @@ function setup(shards: FakeShard[], answer: (event: any) => Answer, overrides: P
     },
     logger: silent,
     sleep: async () => undefined,
+    now: () => 10_000,
+    metric: (name, value) => void metrics.push([name, value]),
   });
   const seqs = () => seen.events.map((e) => e.Records.map((r: any) => r.dynamodb.SequenceNumber));
-  return { poller, seen, seqs, sent, checkpoints, failSends: (n: number) => (sendFailures = n) };
+  return { poller, seen, seqs, sent, checkpoints, metrics, failSends: (n: number) => (sendFailures = n) };
 }
 
 /** Polls until the poller is idle and nothing is in flight. */
@@ -87,12 +90,14 @@ const succeed = (): Answer => ({ ok: { batchItemFailures: [] } });
 
 describe('DynamoDB Streams event source mapping', () => {
   it('hands each shard on in order, in batches of BatchSize, and stores the checkpoint', async () => {
-    const { poller, seqs, checkpoints } = setup([{ id: 's1', records: ['1', '2', '3', '4', '5'] }], succeed, { batchSize: 2 });
+    const { poller, seqs, checkpoints, metrics } = setup([{ id: 's1', records: ['1', '2', '3', '4', '5'] }], succeed, { batchSize: 2 });
 
     await runToIdle(poller);
 
     expect(seqs()).toEqual([['1', '2'], ['3', '4'], ['5']]);
     expect(checkpoints.items.get(`audit|${STREAM}|s1`)).toEqual({ sequenceNumber: '5' });
+    // IteratorAge: the newest record of each batch (created at <seq> s), as the batch is sent at 10 s.
+    expect(metrics).toEqual([['IteratorAge', 8_000], ['IteratorAge', 6_000], ['IteratorAge', 5_000]]);
   });
 
   it('resumes after the stored checkpoint when the service restarts: nothing is handed on twice', async () => {
@@ -137,10 +142,12 @@ describe('DynamoDB Streams event source mapping', () => {
   });
 
   it('keeps a failure record it could not send, retrying until stored: nothing is dropped', async () => {
-    const { poller, sent, failSends } = setup([{ id: 's1', records: ['1'] }], () => ({ error: { errorType: 'Error', errorMessage: 'x' } }), { maximumRetryAttempts: 0 });
+    const { poller, sent, failSends, metrics } = setup([{ id: 's1', records: ['1'] }], () => ({ error: { errorType: 'Error', errorMessage: 'x' } }), { maximumRetryAttempts: 0 });
     failSends(3);
     await runToIdle(poller);
     expect(sent).toHaveLength(1);
+    // Each failed delivery counts (AWS/Lambda DestinationDeliveryFailures).
+    expect(metrics.filter(([name]) => name === 'DestinationDeliveryFailures')).toEqual([['DestinationDeliveryFailures', 1], ['DestinationDeliveryFailures', 1], ['DestinationDeliveryFailures', 1]]);
   });
 
   it('reads a child shard only after its parent was read to its end', async () => {

@@ -18,7 +18,7 @@ import type { FunctionRuntime, InvocationResult } from '../function-runtime';
 import type { StreamMappingPlan } from '../template/plan';
 import type { CheckpointStore } from './checkpoints';
 import { streamFailureRecord, type SendRecord } from './failure-records';
-import { failedItems, logInvocation, outcomeOf, type PollOutcome, type Poller } from './poller';
+import { failedItems, logInvocation, outcomeOf, type PollOutcome, type Poller, type ReportMetric } from './poller';
 
 /** A GetRecords record in the shape Lambda hands to functions (dates as epoch seconds). */
 export function toLambdaRecord(record: StreamRecord, eventSourceARN: string): Record<string, unknown> {
@@ -84,6 +84,8 @@ export interface StreamPollerOptions {
   retryDelayMs?: (attempt: number) => number;
   /** How often the shard list is read again (shards rotate). */
   shardRefreshMs?: number;
+  /** IteratorAge of each batch sent, failed deliveries to the on-failure destination. */
+  metric?: ReportMetric;
 }
 
 const sequenceOf = (record: Record<string, unknown>): string => String((record.dynamodb as { SequenceNumber?: string } | undefined)?.SequenceNumber ?? '');
@@ -198,7 +200,9 @@ export class StreamPoller implements Poller {
   }
 
   private async invoke(shard: Shard, batch: Batch): Promise<InvocationResult> {
-    const { runtime, mapping, logger } = this.options;
+    const { runtime, mapping, logger, now = Date.now } = this.options;
+    const newest = createdOf(batch.records.at(-1) ?? {});
+    if (newest > 0) this.options.metric?.('IteratorAge', Math.max(0, now() - newest * 1000));
     const result = await runtime.invoke({ payload: Buffer.from(JSON.stringify({ Records: batch.records })) });
     // A throttle is not an attempt: the batch is tried again until it is let in or its records expire.
     if (!result.ok && result.kind === 'Throttled') return result;
@@ -285,7 +289,14 @@ export class StreamPoller implements Poller {
       condition,
     });
     if (mapping.onFailure) {
-      await this.retried(() => sendRecord(mapping.onFailure!, record), 'send the failure record');
+      await this.retried(async () => {
+        try {
+          await sendRecord(mapping.onFailure!, record);
+        } catch (error) {
+          this.options.metric?.('DestinationDeliveryFailures', 1);
+          throw error;
+        }
+      }, 'send the failure record');
       logger.error({ poller: this.name, shardId: shard.id, records: records.length, condition, destination: mapping.onFailure }, 'stream records given up on; sent to the on-failure destination');
     } else {
       logger.error({ poller: this.name, shardId: shard.id, records: records.length, condition }, 'stream records given up on; dropped (the mapping has no on-failure destination)');
