@@ -144,7 +144,7 @@ export const TEST_CHANGES: ConfigChanges = {
   audit: { timeoutSeconds: 10 },
   // Retention 1 day: test stacks keep nothing.
   logRetentionDays: 1,
-  // Alarms evaluated every 10 s (LocalStack's SQS then reports every 10 s too: the suites set it).
+  // Alarms evaluated every 10 s (a suite that waits on a queue's alarm has its LocalStack report queue metrics every 10 s too).
   alarms: { periodSeconds: 10 },
 };
 

@@ -59,7 +59,8 @@ describeWithDocker("the stack's template deployed by LocalStack's CloudFormation
     // LocalStack lists a global table's replica in the stack's own region as a second entry of the same name.
     expect(new Set(tables.filter((t) => t.startsWith(`${STACK_NAME}-`))).size).toBe(4);
     expect(tables).toEqual(expect.arrayContaining([outputs.ProcessingLogTableName, outputs.PeopleTableName]));
-    expect((await sns.send(new ListSubscriptionsCommand({}))).Subscriptions).toHaveLength(6);
+    // Three queues on the upload events topic, an inbox on each of the four topics people read (alerts, notifications, reports, alarms).
+    expect((await sns.send(new ListSubscriptionsCommand({}))).Subscriptions).toHaveLength(7);
 
     expect((await deploy(template)).outputs).toEqual(outputs);
     expect(log.filter((l) => l.includes('updating'))).toEqual([]);

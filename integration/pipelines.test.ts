@@ -25,7 +25,8 @@ describeWithDocker('pipelines end to end', () => {
   beforeAll(async () => {
     removeLabelledContainers();
     // notify gives up on a message after 2 receives, 10 s apart (its visibility timeout here).
-    stack = await startStack({ config: { notify: { trigger: { maxReceiveCount: 2 } } } });
+    // Queue metrics every 10 s (AWS and make up: every minute), for the test stack's alarms evaluated every 10 s.
+    stack = await startStack({ config: { notify: { trigger: { maxReceiveCount: 2 } } }, localstackEnvironment: { SQS_CLOUDWATCH_METRICS_REPORT_INTERVAL: '10' } });
     probe = new Probe(clients(), stack);
   }, 300_000);
   afterAll(async () => {
@@ -250,7 +251,7 @@ describeWithDocker('pipelines end to end', () => {
   });
 
   it("alarms: an upload's event in thumbnail's DLQ raises its alarm (ALARM, on the Alarms topic); the DLQ emptied, it clears (OK)", async () => {
-    // The test stack evaluates alarms every 10 s, and its LocalStack reports queue metrics every 10 s.
+    // The test stack evaluates alarms every 10 s, and this suite's LocalStack reports queue metrics every 10 s.
     const alarmName = await eventually(async () => {
       const cw = cloudWatchClient(stack.localstack.endpoint);
       const out = await cw.send(new DescribeAlarmsCommand({}));

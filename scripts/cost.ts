@@ -3,10 +3,11 @@
 // the price on x86_64 and arm64, for the run and projected per million events, with and without
 // the monthly free tier. Prices: toolkit/lambda-prices.ts (dated, source named).
 //   npx tsx scripts/cost.ts            SINCE=30m (or an ISO time): only what ran since; EVENTS=n: the run stood for n events
-import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { logsClient } from '../toolkit/clients';
 import { addUsage, billOf, NO_USAGE, parseReport, scaleUsage, usageOf, type ReportUsage, type Usage } from '../toolkit/lambda-cost';
 import { LAMBDA_PRICES, type Architecture } from '../toolkit/lambda-prices';
+import { logGroupEvents } from '../toolkit/log-group';
 import { readStack, type StackFunction } from '../toolkit/stack';
 
 /** SINCE: `30m`, `2h`, `1d` ago, or an ISO time; nothing: everything in the log groups. */
@@ -21,22 +22,19 @@ export function sinceMs(value: string | undefined, now = Date.now()): number | u
 
 /** The REPORT lines of a function's log group (each request once). */
 export async function reportsOf(client: CloudWatchLogsClient, logGroup: string, startTime?: number): Promise<ReportUsage[]> {
+  let events;
+  try {
+    // The pattern narrows what AWS sends; LocalStack sends every event, so each line is read here.
+    events = await logGroupEvents(client, logGroup, { filterPattern: 'REPORT', ...(startTime !== undefined && { startTime }) });
+  } catch (error) {
+    if ((error as Error).name === 'ResourceNotFoundException') return []; // no invocation yet
+    throw error;
+  }
   const reports = new Map<string, ReportUsage>();
-  let nextToken: string | undefined;
-  do {
-    let page;
-    try {
-      page = await client.send(new FilterLogEventsCommand({ logGroupName: logGroup, filterPattern: 'REPORT', ...(startTime !== undefined && { startTime }), ...(nextToken && { nextToken }) }));
-    } catch (error) {
-      if ((error as Error).name === 'ResourceNotFoundException') return []; // no invocation yet
-      throw error;
-    }
-    for (const event of page.events ?? []) {
-      const report = parseReport(event.message ?? '');
-      if (report) reports.set(report.requestId, report);
-    }
-    nextToken = page.nextToken;
-  } while (nextToken);
+  for (const event of events) {
+    const report = parseReport(event.message);
+    if (report) reports.set(report.requestId, report);
+  }
   return [...reports.values()];
 }
 

@@ -17,7 +17,8 @@ export async function logGroupEvents(client: CloudWatchLogsClient, logGroupName:
   do {
     const page = await client.send(new FilterLogEventsCommand({ logGroupName, ...options, ...(nextToken && { nextToken }) }));
     events.push(...(page.events ?? []).map(toEvent));
-    nextToken = page.nextToken;
+    // A token handed back unchanged would page forever.
+    nextToken = page.nextToken === nextToken ? undefined : page.nextToken;
   } while (nextToken);
   return events.sort((a, b) => a.timestamp - b.timestamp);
 }
@@ -32,7 +33,8 @@ export function followLogGroup(client: CloudWatchLogsClient, logGroupName: strin
     while (!stopped) {
       try {
         for (const event of await logGroupEvents(client, logGroupName, { startTime: from })) {
-          if (event.timestamp === from && seenAtFrom.has(event.eventId)) continue;
+          // Whatever the endpoint answers (LocalStack ignores a filter pattern), never a line twice.
+          if (event.timestamp < from || (event.timestamp === from && seenAtFrom.has(event.eventId))) continue;
           if (event.timestamp > from) {
             from = event.timestamp;
             seenAtFrom = new Set();

@@ -17,15 +17,14 @@ export interface LocalStack {
 }
 
 /** `labels`: more labels (a stack's peer labels, so its function environments reach it). */
-export async function startLocalStack(network?: StartedNetwork, labels: Record<string, string> = {}): Promise<LocalStack> {
+export async function startLocalStack(network?: StartedNetwork, labels: Record<string, string> = {}, environment: Record<string, string> = {}): Promise<LocalStack> {
   let container = new LocalstackContainer(LOCALSTACK_IMAGE)
     .withLabels({ [TEST_LABEL]: 'true', ...labels })
     .withEnvironment({
       PROVIDER_OVERRIDE_DYNAMODBSTREAMS: 'v2',
       SERVICES: LOCALSTACK_SERVICES,
       SQS_ENDPOINT_STRATEGY: 'path',
-      // Queue metrics every 10 s (AWS: every minute), for the test stack's alarms evaluated every 10 s.
-      SQS_CLOUDWATCH_METRICS_REPORT_INTERVAL: '10',
+      ...environment,
       ...(process.env.LOCALSTACK_AUTH_TOKEN && { LOCALSTACK_AUTH_TOKEN: process.env.LOCALSTACK_AUTH_TOKEN }),
     })
     .withStartupTimeout(180_000);

@@ -49,6 +49,8 @@ export interface StackOptions {
   accountConcurrency?: number;
   /** More environment of the local Lambda service. */
   serviceEnvironment?: Record<string, string>;
+  /** More environment of LocalStack (e.g. SQS_CLOUDWATCH_METRICS_REPORT_INTERVAL for a suite that waits on alarms). */
+  localstackEnvironment?: Record<string, string>;
 }
 
 export interface RunningStack {
@@ -158,7 +160,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   // LocalStack and the service on one network, the service and the proxy on another.
   const services: StartedNetwork = await new Network().start();
   const control: StartedNetwork = await new Network().start();
-  const localstack = await startLocalStack(services, peer('localstack'));
+  const localstack = await startLocalStack(services, peer('localstack'), options.localstackEnvironment);
   const { container: dockerProxy, scratchVolume } = await startDockerProxy(control, stackId);
 
   const ports = [LAMBDA_API_PORT, FUNCTION_URL_BASE_PORT, SIGNING_PROXY_BASE_PORT];
