@@ -57,6 +57,8 @@ export interface PipelinesConfig {
   api: FunctionSettings & { maxImageBytes: number; maxCsvBytes: number; urlExpiresSeconds: number };
   /** CloudWatch alarms (to the Alarms topic): each dead-letter queue, and the errors of the functions named. */
   alarms: { periodSeconds: number; errorThresholds: Record<string, number> };
+  /** Every function's failed invocations, from its log (a subscription filter), alerted by audit. */
+  errorLineAlerts: boolean;
 }
 
 /** Where the dashboard runs: the signing proxy of the local Lambda service, or the same proxy pointed at AWS. */
@@ -67,6 +69,7 @@ export const defaultConfig: PipelinesConfig = {
   logRetentionDays: 30,
   // A minute: the shortest period of the standard-resolution metrics (SQS, AWS/Lambda) on AWS.
   alarms: { periodSeconds: 60, errorThresholds: { thumbnail: 3 } },
+  errorLineAlerts: true,
   dashboardOrigins: [`http://127.0.0.1:${DASHBOARD_PORT}`, `http://localhost:${DASHBOARD_PORT}`],
   // A few images per invocation: each takes up to a couple of seconds, well inside the timeout.
   thumbnail: {
@@ -146,6 +149,8 @@ export const TEST_CHANGES: ConfigChanges = {
   logRetentionDays: 1,
   // Alarms evaluated every 10 s (a suite that waits on a queue's alarm has its LocalStack report queue metrics every 10 s too).
   alarms: { periodSeconds: 10 },
+  // Off: the suites count invocations and environments of audit; the pipelines suite turns them on.
+  errorLineAlerts: false,
 };
 
 /** The test stack's settings, with a suite's own changes on top. */

@@ -22,6 +22,7 @@ import type { Construct } from 'constructs';
 import type { FunctionSettings, PipelinesConfig } from './config';
 import { BucketEvents } from './constructs/bucket-events';
 import { BucketTrigger } from './constructs/bucket-trigger';
+import { ErrorLineSubscriptions } from './constructs/error-lines';
 import { FunctionAlarms } from './constructs/function-alarms';
 import { PipelineFunction } from './constructs/pipeline-function';
 import { TopicInbox } from './constructs/topic-inbox';
@@ -279,6 +280,8 @@ export class PipelinesStack extends Stack {
 
     // ---- alarms: every dead-letter queue, the errors of the functions named; state changes to a topic
     new FunctionAlarms(this, 'FunctionAlarms', { topic: inbox('Alarms').topic, functions: this.functions, ...config.alarms });
+    // ---- every function's failed invocations, from its log, to audit (alerted on the processing-alerts topic)
+    if (config.errorLineAlerts) new ErrorLineSubscriptions(this, 'ErrorLines', { functions: this.functions, destination: this.functions.get('audit')! });
   }
 
   /** A function fed by the uploads bucket's events under `prefixes` (a queue of its own, its DLQ). */

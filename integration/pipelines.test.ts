@@ -25,8 +25,9 @@ describeWithDocker('pipelines end to end', () => {
   beforeAll(async () => {
     removeLabelledContainers();
     // notify gives up on a message after 2 receives, 10 s apart (its visibility timeout here).
-    // Queue metrics every 10 s (AWS and make up: every minute), for the test stack's alarms evaluated every 10 s.
-    stack = await startStack({ config: { notify: { trigger: { maxReceiveCount: 2 } } }, localstackEnvironment: { SQS_CLOUDWATCH_METRICS_REPORT_INTERVAL: '10' } });
+    // Queue metrics every 10 s (AWS and make up: every minute), for the test stack's alarms evaluated
+    // every 10 s; the functions' failed invocations go to audit (test stacks have that off).
+    stack = await startStack({ config: { notify: { trigger: { maxReceiveCount: 2 } }, errorLineAlerts: true }, localstackEnvironment: { SQS_CLOUDWATCH_METRICS_REPORT_INTERVAL: '10' } });
     probe = new Probe(clients(), stack);
   }, 300_000);
   afterAll(async () => {
@@ -248,6 +249,14 @@ describeWithDocker('pipelines end to end', () => {
       responsePayload: { errorType: expect.any(String) },
     });
     lambda.destroy();
+
+    // Its failed invocations, as its log shows them (REPORT ... Status: error), reach audit through
+    // the subscription filter on thumbnail's log group, and audit alerts on the processing-alerts topic.
+    const group = stack.view.functions.find((f) => f.name === stack.functionName('thumbnail'))!.logGroup;
+    const alert = await findMessage('ProcessingAlertsInboxUrl', (b) => String(b.Subject) === `ERROR lines in ${group}: ${JSON.parse(String(b.Message)).lines?.length}`, 30_000);
+    const lines = (JSON.parse(String(alert.Message)) as { logGroup: string; lines: { message: string }[] }).lines.map((l) => l.message);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toMatch(/^REPORT RequestId: \S+\tDuration: .*\tStatus: error\tError Type: /);
   });
 
   it("alarms: an upload's event in thumbnail's DLQ raises its alarm (ALARM, on the Alarms topic); the DLQ emptied, it clears (OK)", async () => {

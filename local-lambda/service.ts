@@ -48,6 +48,7 @@ import { isServiceResource, localStackTemplate, referencesIntoLocalStack } from 
 import { ownerOf, unsupportedParts } from './template/support';
 import { readTemplate } from './template/template';
 import { functionEnvironment } from './function-environment';
+import { SubscriptionDelivery } from './logs-subscription';
 import { FunctionTelemetry } from './telemetry';
 import { functionUrlHandler } from './url-server';
 
@@ -242,6 +243,18 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
       const runtime = runtimes.get(mapping.function)!;
       if (mapping.kind === 'sqs') pollers.push(new SqsPoller({ sqs, mapping, runtime, region: stack.region, logger }));
       else pollers.push(new StreamPoller({ streams, mapping, runtime, functionArn: byName.get(mapping.function)!.arn, checkpoints, sendRecord, logger, ...(telemetry && { metric: (name, value) => telemetry.sourceMetric(mapping.function, name, value) }) }));
+    }
+    // Subscription filters: matching log events to their function, as Event invocations.
+    if (p.subscriptions.length > 0) {
+      if (!telemetry) logger.warn({ subscriptions: p.subscriptions.map((s) => s.logicalId) }, 'CLOUDWATCH=off: the subscription filters deliver nothing');
+      telemetry?.subscribe(
+        new SubscriptionDelivery(p.subscriptions, {
+          owner: stack.accountId,
+          maxPayloadBytes: MAX_ASYNC_PAYLOAD_BYTES,
+          invoke: async (fn, payload) => enqueueEvent(sqs, await asyncQueue(byName.get(fn)!), { requestId: randomUUID(), payload: payload.toString('base64'), attempts: 0, acceptedAt: Date.now() }),
+          onError: (error, s) => logger.warn({ subscription: s.logicalId, function: s.function, err: (error as Error)?.message }, 'log events of a subscription filter could not be delivered'),
+        }),
+      );
     }
     for (const spec of p.asyncInvokes) {
       const fn = byName.get(spec.function)!;

@@ -5,6 +5,7 @@ import { LogShipper, type LogShipperStats, type LogsApi } from './cloudwatch-log
 import { MetricPublisher, type MetricsApi } from './cloudwatch-metrics';
 import { emfMetrics, type MetricSample } from './emf';
 import type { InvocationRecord } from './function-runtime';
+import type { SubscriptionDelivery } from './logs-subscription';
 
 export interface TelemetryEvents {
   warn(fields: Record<string, unknown>, message: string): void;
@@ -30,6 +31,7 @@ export class FunctionTelemetry {
   // its REPORT line, in microseconds; the last 1,000 invocations.
   private readonly pending = new Map<string, number>();
   private readonly costs: number[] = [];
+  private subscriptions: SubscriptionDelivery | undefined;
 
   constructor(
     logsApi: LogsApi,
@@ -52,6 +54,12 @@ export class FunctionTelemetry {
     this.groups.set(fn, logGroup);
   }
 
+  /** The template's subscription filters: matching lines of their groups go to their functions. */
+  subscribe(delivery: SubscriptionDelivery): void {
+    this.subscriptions = delivery;
+    delivery.start();
+  }
+
   /** A line of the function's log, in its environment's stream. */
   line(fn: string, logStream: string | undefined, line: string): void {
     const group = this.groups.get(fn);
@@ -59,6 +67,7 @@ export class FunctionTelemetry {
     const t0 = process.hrtime.bigint();
     this.logs.add(group, logStream, line);
     for (const sample of emfMetrics(line)) this.metrics.add(sample);
+    this.subscriptions?.add(group, logStream, line);
     const micros = (this.pending.get(logStream) ?? 0) + Number(process.hrtime.bigint() - t0) / 1_000;
     if (line.startsWith('REPORT RequestId: ')) {
       this.pending.delete(logStream);
@@ -106,7 +115,7 @@ export class FunctionTelemetry {
 
   async stop(): Promise<void> {
     clearInterval(this.sampler);
-    await Promise.all([this.logs.stop(), this.metrics.stop()]);
+    await Promise.all([this.logs.stop(), this.metrics.stop(), this.subscriptions?.stop()]);
   }
 
   health(): { logEvents: LogShipperStats; metricSets: MetricPublisher['stats']; microsPerInvocation: { samples: number; p50: number; p95: number } } {

@@ -13,7 +13,7 @@ const urlOf = (i: number) => `http://127.0.0.1:${9010 + i}/`;
 describe('the template, split between LocalStack and the local Lambda service', () => {
   let template: CfnTemplate;
   beforeAll(() => {
-    template = synthesize(buildApp({ config: testConfig(), images: {}, outdir: scratchOutdir() })) as unknown as CfnTemplate;
+    template = synthesize(buildApp({ config: testConfig({ errorLineAlerts: true }), images: {}, outdir: scratchOutdir() })) as unknown as CfnTemplate;
   });
   const logicalIdOf = (type: string, pathPart: string) =>
     Object.entries(template.Resources).find(([id, r]) => r.Type === type && id.startsWith(pathPart))![0];
@@ -78,6 +78,11 @@ describe('the template, split between LocalStack and the local Lambda service', 
     const [schedule] = plan.schedules;
     expect(schedule).toMatchObject({ expression: 'cron(0 6 * * ? *)', timezone: 'UTC', maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600, enabled: true });
     expect(JSON.parse(schedule!.input!)).toMatchObject({ 'detail-type': 'Scheduled Event', account: '000000000000', time: '<aws.scheduler.scheduled-time>' });
+    // Every function's log group but audit's has a subscription filter to audit, for its failed invocations.
+    const audit = plan.functions.find((f) => f.repository.endsWith('/audit'))!.name;
+    expect(plan.subscriptions).toHaveLength(5);
+    for (const s of plan.subscriptions) expect(s).toMatchObject({ function: audit, filterPattern: '?"Status: error" ?"Status: timeout"', logGroup: expect.stringMatching(/^<.*Logs.*>$/) });
+    expect(new Set(plan.subscriptions.map((s) => s.logGroup))).toEqual(new Set(plan.functions.filter((f) => f.name !== audit).map((f) => f.logGroup)));
   });
 
   it('reads the image repository out of an ECR URI with a digest or a tag', () => {

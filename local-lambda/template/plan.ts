@@ -2,6 +2,7 @@
 // every function (image, memory, timeout, architecture, ephemeral storage, environment with every
 // intrinsic resolved to the physical names LocalStack reports), every event source mapping, Event
 // invocation settings, Function URL and schedule, with AWS's defaults where the template is silent.
+import { compileFilterPattern, FilterPatternError } from '../filter-pattern';
 import type { UrlCors } from '../function-url';
 import { resolveString, resolveValue, type ResolveContext } from './intrinsics';
 import { functionArn, type StackInfo } from './identities';
@@ -108,6 +109,16 @@ export interface StackOutput {
   description?: string;
 }
 
+/** A CloudWatch Logs subscription filter with a function of the template as its destination. */
+export interface SubscriptionPlan {
+  logicalId: string;
+  name: string;
+  logGroup: string;
+  filterPattern: string;
+  /** The destination function's name. */
+  function: string;
+}
+
 export interface LocalPlan {
   stack: StackInfo;
   functions: FunctionPlan[];
@@ -115,6 +126,7 @@ export interface LocalPlan {
   asyncInvokes: AsyncInvokePlan[];
   urls: UrlPlan[];
   schedules: SchedulePlan[];
+  subscriptions: SubscriptionPlan[];
 }
 
 /** Lambda's defaults for what the template leaves unset. */
@@ -214,6 +226,7 @@ export function buildPlan(inputs: PlanInputs): LocalPlan {
   const asyncInvokes: AsyncInvokePlan[] = [];
   const urls: UrlPlan[] = [];
   const schedules: SchedulePlan[] = [];
+  const subscriptions: SubscriptionPlan[] = [];
   const ids = Object.keys(template.Resources).sort();
   const functionByArnOrName = (value: string, at: string): string => {
     const name = /^arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:([^:]+)(:\$LATEST)?$/.exec(value)?.[1] ?? value;
@@ -347,11 +360,26 @@ export function buildPlan(inputs: PlanInputs): LocalPlan {
         ...(p.StartDate !== undefined && { startDate: resolveString(p.StartDate, ctx, `${at}.StartDate`) }),
         ...(p.EndDate !== undefined && { endDate: resolveString(p.EndDate, ctx, `${at}.EndDate`) }),
       });
+    } else if (r.Type === 'AWS::Logs::SubscriptionFilter') {
+      const pattern = resolveString(p.FilterPattern ?? '', ctx, `${at}.FilterPattern`);
+      try {
+        compileFilterPattern(pattern);
+      } catch (error) {
+        if (error instanceof FilterPatternError) throw new TemplateError(`${at}.FilterPattern: ${error.message}`);
+        throw error;
+      }
+      subscriptions.push({
+        logicalId: id,
+        name: p.FilterName === undefined ? identities.get(id)!.ref : resolveString(p.FilterName, ctx, `${at}.FilterName`),
+        logGroup: resolveString(p.LogGroupName, ctx, `${at}.LogGroupName`),
+        filterPattern: pattern,
+        function: functionByArnOrName(resolveString(p.DestinationArn, ctx, `${at}.DestinationArn`), `${at}.DestinationArn`),
+      });
     }
   }
   // A function without an EventInvokeConfig gets Lambda's defaults (and no destination).
   for (const fn of functions) {
     if (!asyncInvokes.some((a) => a.function === fn.name)) asyncInvokes.push({ function: fn.name, maximumRetryAttempts: LAMBDA_DEFAULTS.asyncRetries, maximumEventAgeInSeconds: LAMBDA_DEFAULTS.asyncMaxAgeSeconds });
   }
-  return { stack, functions, mappings, asyncInvokes, urls, schedules };
+  return { stack, functions, mappings, asyncInvokes, urls, schedules, subscriptions };
 }

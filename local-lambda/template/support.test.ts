@@ -27,7 +27,9 @@ describe('what the local run does with every part of a template', () => {
       'AWS::Lambda::EventInvokeConfig',
       'AWS::Lambda::EventSourceMapping',
       'AWS::Lambda::Function',
+      'AWS::Lambda::Permission',
       'AWS::Lambda::Url',
+      'AWS::Logs::SubscriptionFilter',
       'AWS::Scheduler::Schedule',
     ]);
     expect(types.has('AWS::DynamoDB::GlobalTable') && types.has('AWS::S3::Bucket')).toBe(true);

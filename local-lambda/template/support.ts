@@ -203,6 +203,13 @@ export const SUPPORT: Readonly<Record<string, TypeSupport>> = {
       EventSourceToken: 'resource policies are recorded, not enforced locally yet',
     },
   },
+  'AWS::Logs::SubscriptionFilter': {
+    // LocalStack would deliver to its own Lambda: the service matches the pattern and invokes the function.
+    owner: 'local-lambda',
+    implemented: ['LogGroupName', 'FilterPattern', 'DestinationArn', 'FilterName'],
+    inert: { Distribution: 'one delivery per log stream locally', RoleArn: 'a Lambda destination needs no role (its resource policy allows CloudWatch Logs)', ApplyOnTransformedLogs: 'no log transformers locally' },
+    check: (p, at) => (typeof p.DestinationArn === 'string' && !/^arn:aws[\w-]*:lambda:/.test(p.DestinationArn) ? [refuse(at, `DestinationArn ${p.DestinationArn}`, 'is not supported locally: a Lambda function of the template only')] : []),
+  },
   'AWS::Scheduler::Schedule': {
     owner: 'local-lambda',
     implemented: ['ScheduleExpression', 'ScheduleExpressionTimezone', 'FlexibleTimeWindow', 'State', 'Target', 'Name', 'GroupName', 'StartDate', 'EndDate'],
