@@ -1,14 +1,15 @@
-// Every function's failed invocations, as its log shows them (Lambda's REPORT line with
-// `Status: error` or `Status: timeout`, an INIT_REPORT with `Status: error`), reach a function as
-// they are written: a CloudWatch Logs subscription filter on each function's log group but the
-// destination's own (its failures would feed themselves).
+// Every function's errors, as its log shows them, reach a function as they are written: the
+// runtime's `ERROR` lines (an invocation's error, `Invoke Error {...}`; console.error), Lambda's
+// REPORT with `Status: timeout` or `Status: error` (a crash) and INIT_REPORT with `Status: error`.
+// A CloudWatch Logs subscription filter on each function's log group but the destination's own
+// (its errors would feed themselves).
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { LambdaDestination } from 'aws-cdk-lib/aws-logs-destinations';
 import { Construct } from 'constructs';
 import type { PipelineFunction } from './pipeline-function';
 
-/** Lambda's own lines of a failed invocation or init (term pattern: any of the phrases). */
-export const ERROR_LINES_PATTERN = '?"Status: error" ?"Status: timeout"';
+/** The lines of a failed invocation or init (term pattern: any of them; terms are case-sensitive). */
+export const ERROR_LINES_PATTERN = '?ERROR ?"Status: error" ?"Status: timeout"';
 
 export class ErrorLineSubscriptions extends Construct {
   constructor(scope: Construct, id: string, props: { functions: ReadonlyMap<string, PipelineFunction>; destination: PipelineFunction }) {

@@ -78,10 +78,10 @@ describe('the template, split between LocalStack and the local Lambda service', 
     const [schedule] = plan.schedules;
     expect(schedule).toMatchObject({ expression: 'cron(0 6 * * ? *)', timezone: 'UTC', maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600, enabled: true });
     expect(JSON.parse(schedule!.input!)).toMatchObject({ 'detail-type': 'Scheduled Event', account: '000000000000', time: '<aws.scheduler.scheduled-time>' });
-    // Every function's log group but audit's has a subscription filter to audit, for its failed invocations.
+    // Every function's log group but audit's has a subscription filter to audit, for its errors.
     const audit = plan.functions.find((f) => f.repository.endsWith('/audit'))!.name;
     expect(plan.subscriptions).toHaveLength(5);
-    for (const s of plan.subscriptions) expect(s).toMatchObject({ function: audit, filterPattern: '?"Status: error" ?"Status: timeout"', logGroup: expect.stringMatching(/^<.*Logs.*>$/) });
+    for (const s of plan.subscriptions) expect(s).toMatchObject({ function: audit, filterPattern: '?ERROR ?"Status: error" ?"Status: timeout"', logGroup: expect.stringMatching(/^<.*Logs.*>$/) });
     expect(new Set(plan.subscriptions.map((s) => s.logGroup))).toEqual(new Set(plan.functions.filter((f) => f.name !== audit).map((f) => f.logGroup)));
   });
 
