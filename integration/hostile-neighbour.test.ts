@@ -143,8 +143,10 @@ describeWithDocker('a hostile neighbour and hostile input against a running stac
       console.log(
         `300 x 6 MB invocations of ${fn}: ${JSON.stringify(byStatus)} in ${seconds.toFixed(1)} s (slowest ${slowest} ms, ${retried} tried again after EPIPE); service peak RSS ${(before.process.maxRssBytes / 2 ** 20).toFixed(0)} -> ${(after.process.maxRssBytes / 2 ** 20).toFixed(0)} MB; bodies held at once: peak ${(after.process.requestBodies.peakBytes / 2 ** 20).toFixed(0)} MB of ${(after.process.requestBodies.limitBytes / 2 ** 20).toFixed(0)} MB, ${after.process.requestBodies.refused} refused`,
       );
-      // Every one answered: run (the function fails on a made-up event: 200 with X-Amz-Function-Error), or throttled (429).
-      expect(answers.every((a) => a.status === 200 || a.status === 429)).toBe(true);
+      // Every one answered: run (the function fails on a made-up event: 200 with X-Amz-Function-Error),
+      // throttled (429), or, admitted but its body not received within the request timeout (5 s here)
+      // on a machine busy with the other 1.8 GB, 408 Request Timeout.
+      expect(answers.filter((a) => ![200, 408, 429].includes(a.status))).toEqual([]);
       expect(byStatus[429]).toBeGreaterThan(0);
       // Within its deadline: init limit (10 s) + notify's timeout (5 s) + the container start (10 s).
       expect(slowest).toBeLessThan(25_000);
