@@ -196,7 +196,10 @@ describeWithDocker('a hostile neighbour and hostile input against a running stac
       const peaks = reports.map((l) => /Max Memory Used: (\d+) MB/.exec(JSON.parse(l).message as string)?.[1]).filter((m): m is string => m !== undefined).map(Number);
       const peak = peaks.length > 0 ? Math.max(...peaks) * 2 ** 20 : undefined;
       console.log(`amplifying CSV (${(file.length / 1e6).toFixed(2)} MB): ${item.status} after ${item.durationMs} ms in ${reports.length} invocation(s); csv-import peak memory ${peak === undefined ? 'not measured (no cgroup here)' : `${(peak / 2 ** 20).toFixed(0)} MB`}; reason: ${item.reason}`);
-      expect(reports).toHaveLength(1); // no retry
+      // No retry: no invocation failed. On a busy machine the first may hand the rest over before its
+      // deadline (sealing a 100,000-column report checkpoint is slow, #28): one continuation at most.
+      expect(reports.filter((l) => (JSON.parse(l).message as string).includes('Status:'))).toEqual([]);
+      expect(reports.length).toBeLessThanOrEqual(2);
       expect(item).toMatchObject({ function: 'csv-import', status: 'FAILED' });
       expect(item.reason).toMatch(/^too many rejected rows: the rejected-rows report reached its limit \(2,000,000 cells or 64 MB\) at line \d+ after \d+ rows/);
       expect(item.reason!.length).toBeLessThan(1000);
