@@ -138,8 +138,18 @@ describeWithDocker('bursts, environments on demand', () => {
     // Kill one while it works: once some, not all, of the images are done. Nobody starts it again:
     // as on Lambda, the function never runs out of environments, the next event starts a new one.
     await eventually(async () => ((await probe.scanLog()).filter((i) => i.pk.includes('/fault/') && i.function === 'thumbnail').length >= 5 ? true : undefined), 'the burst under way', 120_000, 100);
-    const victim = stack.environments('thumbnail')[0]!;
-    execFileSync('docker', ['kill', victim]);
+    // One that is still running when the kill comes: environments come and go during a burst.
+    const victim = await eventually(async () => {
+      for (const id of stack.environments('thumbnail')) {
+        try {
+          execFileSync('docker', ['kill', id], { stdio: 'pipe' });
+          return id;
+        } catch {
+          // gone between the listing and the kill: the next one
+        }
+      }
+      return undefined;
+    }, 'a running thumbnail environment to kill', 30_000, 100);
 
     const items = await itemsUnder(uploads, 'fault', 120_000);
     expect(stack.environments('thumbnail')).not.toContain(victim);
