@@ -138,6 +138,10 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
     return asyncQueues.get(fn.name)!;
   };
 
+  /** An Event invocation of `fn`, accepted now: onto the service's own queue for it. */
+  const enqueueInvocation = async (fn: FunctionPlan, payload: Buffer, requestId: string = randomUUID()): Promise<void> =>
+    enqueueEvent(sqs, await asyncQueue(fn), { requestId, payload: payload.toString('base64'), attempts: 0, acceptedAt: Date.now() });
+
   /** What a function's containers get: its own variables, and what Lambda and the local stack set. */
   const environmentOf = (fn: FunctionPlan, index: number): Record<string, string> =>
     functionEnvironment(fn, {
@@ -251,7 +255,7 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
         new SubscriptionDelivery(p.subscriptions, {
           owner: stack.accountId,
           maxPayloadBytes: MAX_ASYNC_PAYLOAD_BYTES,
-          invoke: async (fn, payload) => enqueueEvent(sqs, await asyncQueue(byName.get(fn)!), { requestId: randomUUID(), payload: payload.toString('base64'), attempts: 0, acceptedAt: Date.now() }),
+          invoke: (fn, payload) => enqueueInvocation(byName.get(fn)!, payload),
           onError: (error, s) => logger.warn({ subscription: s.logicalId, function: s.function, err: (error as Error)?.message }, 'log events of a subscription filter could not be delivered'),
         }),
       );
@@ -282,7 +286,7 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
             const denial = iamChecked && policies ? scheduleInvokeDenial(policies, schedule, fn.arn, stack.accountId) : undefined;
             if (denial && config.IAM_MODE === 'enforce') throw new Error(denial);
             if (denial) logger.warn({ iam: 'would deny', schedule: schedule.name }, denial);
-            await enqueueEvent(sqs, await asyncQueue(fn), { requestId: randomUUID(), payload: payload.toString('base64'), attempts: 0, acceptedAt: Date.now() });
+            await enqueueInvocation(fn, payload);
           },
           sendRecord,
           checkpoints,
@@ -414,7 +418,7 @@ export function createLocalLambda(config: ServiceConfig, logger: Logger): LocalL
           invokeEvent: async (runtime, payload) => {
             const requestId = randomUUID();
             const fn = plan!.functions.find((f) => f.name === runtime.name)!;
-            await enqueueEvent(sqs, await asyncQueue(fn), { requestId, payload: payload.toString('base64'), attempts: 0, acceptedAt: Date.now() });
+            await enqueueInvocation(fn, payload, requestId);
             return requestId;
           },
           updateConfiguration: (fn, changes) => {

@@ -7,18 +7,8 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { logsClient } from '../toolkit/clients';
 import { addUsage, billOf, NO_USAGE, parseReport, scaleUsage, usageOf, type ReportUsage, type Usage } from '../toolkit/lambda-cost';
 import { LAMBDA_PRICES, type Architecture } from '../toolkit/lambda-prices';
-import { logGroupEvents } from '../toolkit/log-group';
+import { logGroupEvents, sinceMs } from '../toolkit/log-group';
 import { readStack, type StackFunction } from '../toolkit/stack';
-
-/** SINCE: `30m`, `2h`, `1d` ago, or an ISO time; nothing: everything in the log groups. */
-export function sinceMs(value: string | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const ago = /^(\d+)([smhd])$/.exec(value);
-  if (ago) return now - Number(ago[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 's' | 'm' | 'h' | 'd'];
-  const at = Date.parse(value);
-  if (Number.isNaN(at)) throw new Error(`SINCE=${value}: give a duration (30m, 2h, 1d) or an ISO time`);
-  return at;
-}
 
 /** The REPORT lines of a function's log group (each request once). */
 export async function reportsOf(client: CloudWatchLogsClient, logGroup: string, startTime?: number): Promise<ReportUsage[]> {

@@ -3,9 +3,8 @@
 // output, whichever environment wrote them (one stream each), from the last 10 minutes on.
 //   npx tsx scripts/logs.ts <function folder | function name>     SINCE=1h: from further back
 import { logsClient } from '../toolkit/clients';
-import { followLogGroup } from '../toolkit/log-group';
+import { followLogGroup, sinceMs } from '../toolkit/log-group';
 import { functionOf, readStack } from '../toolkit/stack';
-import { sinceMs } from './cost';
 
 async function main(): Promise<void> {
   const which = process.argv[2] ?? '';

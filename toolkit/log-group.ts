@@ -1,6 +1,6 @@
 // Follows a CloudWatch Logs group as `aws logs tail --follow` does: FilterLogEvents from a start
 // time, then again every second from the newest event seen (events of that same millisecond
-// recognised by their id). One reader for `make logs` and the suites that read a group.
+// recognised by their id). One reader for `make logs`, `make cost` and the suites that read a group.
 import { FilterLogEventsCommand, type CloudWatchLogsClient, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 
 export interface LogGroupEvent {
@@ -8,6 +8,16 @@ export interface LogGroupEvent {
   logStreamName: string;
   message: string;
   eventId: string;
+}
+
+/** SINCE: `30m`, `2h`, `1d` ago, or an ISO time; nothing: everything in the log groups. */
+export function sinceMs(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const ago = /^(\d+)([smhd])$/.exec(value);
+  if (ago) return now - Number(ago[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 's' | 'm' | 'h' | 'd'];
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) throw new Error(`SINCE=${value}: give a duration (30m, 2h, 1d) or an ISO time`);
+  return at;
 }
 
 /** The events of a group from `startTime` on (all pages), optionally matching a filter pattern. */

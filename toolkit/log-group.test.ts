@@ -1,6 +1,6 @@
-import { sinceMs } from './cost';
+import { sinceMs } from './log-group';
 
-describe('make cost SINCE=', () => {
+describe('SINCE= of make cost and make logs', () => {
   it('takes a duration ago or an ISO time, and says what it wants otherwise', () => {
     const now = Date.parse('2026-11-29T12:00:00Z');
     expect(sinceMs(undefined, now)).toBeUndefined();
